@@ -1,0 +1,590 @@
+"""Tensor and the tape: tinyrect's reverse-mode automatic differentiation.
+
+A `Tensor` wraps a NumPy array (`.data`). Every differentiable operation builds its output with
+`Tensor._from_op(data, parents, backward, op)`, where `backward(dout)` is a small hand-written
+function that maps the gradient of the loss with respect to the output (dout, same shape as the
+output) to the gradients with respect to each parent (a tuple, one entry per parent, `None` where
+a parent needs no gradient). Each backward states its formula in its docstring, next to the code.
+
+`loss.backward()` visits the graph in reverse topological order (computed iteratively, so a
+1,000-layer chain is fine), adds up the gradient that reaches every node, and stores it in `.grad`
+of each leaf that has `requires_grad=True`.
+
+dtypes: data created by tinyrect is float32 by default (like PyTorch); float64 stays float64 end
+to end. Mixing float32 and float64 in one op follows NumPy's promotion rules: the result is
+float64. Python scalars never change a tensor's dtype (`x * 2.0` keeps float32).
+"""
+from __future__ import annotations
+
+import contextlib
+import numbers
+
+import numpy as np
+
+_grad_enabled = True
+_anomaly_mode = False
+
+
+# ----------------------------------------------------------------------------- global switches
+@contextlib.contextmanager
+def no_grad():
+    """Inside `with tinyrect.no_grad():` no graph is recorded (inference, weight updates)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly():
+    """Opt-in check: raise as soon as a backward function produces NaN or Inf, naming that op.
+
+    Off by default because checking every gradient costs a pass over every array.
+    """
+    global _anomaly_mode
+    previous, _anomaly_mode = _anomaly_mode, True
+    try:
+        yield
+    finally:
+        _anomaly_mode = previous
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or Inf appeared in a backward pass while `detect_anomaly()` was active."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Undo NumPy broadcasting in a backward pass.
+
+    If x of `shape` was broadcast to grad.shape in the forward pass, each element of x was used
+    once per copy, so dL/dx = sum of dL/dout over every broadcast axis:
+    leading axes that broadcasting added are summed away, and axes where x had size 1 are summed
+    with keepdims. This one helper serves every elementwise op.
+    """
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _broadcast_shape(op: str, a: np.ndarray, b: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            "(trailing dimensions must be equal or 1); reshape one operand, e.g. with "
+            ".reshape(...) to add size-1 axes"
+        ) from None
+
+
+def _to_array(value, dtype=None) -> np.ndarray:
+    """Array for new tensor data: float64 inputs stay float64, everything else defaults to float32."""
+    if isinstance(value, Tensor):
+        value = value.data
+    array = np.asarray(value, dtype=dtype)
+    if dtype is None and array.dtype.kind in "fc" and array.dtype != np.float64:
+        if array.dtype != np.float32:
+            array = array.astype(np.float32)
+    elif dtype is None and array.dtype.kind in "biu" and not isinstance(value, np.ndarray):
+        # Python numbers and lists of numbers become float32, as in torch.tensor([1., 2.]).
+        array = array.astype(np.float32)
+    return array
+
+
+def as_tensor(value, like: "Tensor | None" = None) -> "Tensor":
+    """Return `value` as a Tensor (no copy when it already is one).
+
+    A Python scalar combined with a tensor `like` takes that tensor's dtype, so `x * 0.5` keeps
+    float32, as NumPy 2 (NEP 50) and PyTorch do.
+    """
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and isinstance(value, numbers.Number) and like.dtype.kind == "f":
+        return Tensor(np.asarray(value, dtype=like.dtype))
+    return Tensor(value)
+
+
+# ----------------------------------------------------------------------------- Tensor
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    Parameters: `data` (array-like), `requires_grad` (accumulate a gradient in `.grad` when
+    `backward()` runs), `dtype` (default: float32, or float64 if the input is float64).
+    """
+
+    __array_priority__ = 1000  # make `ndarray + Tensor` call Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                "convert first, e.g. Tensor(x.astype(np.float32), requires_grad=True)"
+            )
+        self.requires_grad = bool(requires_grad)
+        self.grad: np.ndarray | None = None
+        self._parents: tuple = ()
+        self._backward = None
+        self._op = "leaf"
+        self._hooks: list = []
+        self._retain = False
+
+    @classmethod
+    def _from_op(cls, data: np.ndarray, parents: tuple, backward, op: str) -> "Tensor":
+        """Output of a differentiable op. Records the graph only if some parent needs a gradient."""
+        out = cls.__new__(cls)
+        out.data = np.asarray(data)
+        out.grad = None
+        out._hooks = []
+        out._retain = False
+        out._op = op
+        out.requires_grad = _grad_enabled and any(p.requires_grad for p in parents)
+        if out.requires_grad:
+            out._parents, out._backward = tuple(parents), backward
+        else:
+            out._parents, out._backward = (), None
+        return out
+
+    # ---- array-like attributes
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._backward is None)
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def detach(self) -> "Tensor":
+        return Tensor(self.data)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (as in PyTorch)."""
+        self._retain = True
+
+    def register_hook(self, hook) -> None:
+        """Call `hook(grad)` when this tensor's gradient is complete during backward.
+
+        If the hook returns an array, it replaces the gradient (PyTorch semantics). Probes use
+        this to read Var[dL/dy] without changing anything.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        self._hooks.append(hook)
+
+    def __repr__(self):
+        grad = ", requires_grad=True" if self.requires_grad else ""
+        body = np.array2string(self.data, separator=", ", precision=4, threshold=20)
+        return f"tensor({body}, dtype={self.dtype}{grad})"
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        return bool(self.data)
+
+    # ---- the backward pass
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) * grad into `.grad` of every leaf that requires grad.
+
+        `grad` is dL/d(self); it may be omitted only when self is a scalar (then it is 1).
+        The graph is freed afterwards unless `retain_graph=True`.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: no input of this computation "
+                "has requires_grad=True (or it was computed under no_grad())"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() needs a gradient argument for a non-scalar output of shape "
+                    f"{self.shape}: pass dL/d(output) with that shape, e.g. "
+                    "out.backward(np.ones(out.shape)), or reduce first with out.sum().backward()"
+                )
+            grad = np.ones_like(self.data)
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(): gradient has shape {grad.shape}, expected {self.shape}")
+
+        order = self._topological_order()
+        grads = {id(self): grad}
+        for node in order:
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            for hook in node._hooks:
+                replaced = hook(g)
+                if replaced is not None:
+                    g = np.asarray(replaced)
+            if node._backward is None:  # a leaf
+                node.grad = g.copy() if node.grad is None else node.grad + g
+                continue
+            if node._retain:
+                node.grad = g.copy() if node.grad is None else node.grad + g
+            if node._backward is _freed:
+                _freed(node)
+            parent_grads = node._backward(g)
+            if _anomaly_mode:
+                _check_finite(node, parent_grads)
+            for parent, pg in zip(node._parents, parent_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                grads[key] = pg if key not in grads else grads[key] + pg
+            if not retain_graph:
+                node._backward = _freed
+                node._parents = ()
+
+    def _topological_order(self) -> list:
+        """Nodes from self back to the leaves, each after every node that uses it (iterative DFS)."""
+        order, visited = [], set()
+        stack = [(self, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                order.append(node)
+                continue
+            if id(node) in visited:
+                continue
+            visited.add(id(node))
+            stack.append((node, True))
+            for parent in node._parents:
+                if parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+        return order[::-1]
+
+    # ---- elementwise arithmetic (each with its hand-derived backward)
+    def __add__(self, other):
+        other = as_tensor(other, like=self)
+        _broadcast_shape("add", self.data, other.data)
+        a_shape, b_shape = self.shape, other.shape
+
+        def backward(dout):
+            """y = a + b:  da = dout,  db = dout  (summed over broadcast axes)."""
+            return unbroadcast(dout, a_shape), unbroadcast(dout, b_shape)
+
+        return Tensor._from_op(self.data + other.data, (self, other), backward, "add")
+
+    def __sub__(self, other):
+        other = as_tensor(other, like=self)
+        _broadcast_shape("sub", self.data, other.data)
+        a_shape, b_shape = self.shape, other.shape
+
+        def backward(dout):
+            """y = a - b:  da = dout,  db = -dout."""
+            return unbroadcast(dout, a_shape), unbroadcast(-dout, b_shape)
+
+        return Tensor._from_op(self.data - other.data, (self, other), backward, "sub")
+
+    def __mul__(self, other):
+        other = as_tensor(other, like=self)
+        _broadcast_shape("mul", self.data, other.data)
+        a, b = self.data, other.data
+
+        def backward(dout):
+            """y = a * b:  da = dout * b,  db = dout * a."""
+            return unbroadcast(dout * b, a.shape), unbroadcast(dout * a, b.shape)
+
+        return Tensor._from_op(a * b, (self, other), backward, "mul")
+
+    def __truediv__(self, other):
+        other = as_tensor(other, like=self)
+        _broadcast_shape("div", self.data, other.data)
+        a, b = self.data, other.data
+
+        def backward(dout):
+            """y = a / b:  da = dout / b,  db = -dout * a / b**2."""
+            return unbroadcast(dout / b, a.shape), unbroadcast(-dout * a / (b * b), b.shape)
+
+        return Tensor._from_op(a / b, (self, other), backward, "div")
+
+    def __neg__(self):
+        def backward(dout):
+            """y = -a:  da = -dout."""
+            return (-dout,)
+
+        return Tensor._from_op(-self.data, (self,), backward, "neg")
+
+    def __radd__(self, other):
+        return as_tensor(other, like=self).__add__(self)
+
+    def __rsub__(self, other):
+        return as_tensor(other, like=self).__sub__(self)
+
+    def __rmul__(self, other):
+        return as_tensor(other, like=self).__mul__(self)
+
+    def __rtruediv__(self, other):
+        return as_tensor(other, like=self).__truediv__(self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            return _tensor_power(self, exponent)
+        return self.pow(exponent)
+
+    def __rpow__(self, base):
+        return _tensor_power(as_tensor(base, like=self), self)
+
+    def pow(self, p: float):
+        """y = a ** p for a constant p:  da = dout * p * a**(p-1)."""
+        if not isinstance(p, numbers.Number):
+            raise TypeError(f"pow() takes a Python number exponent, got {type(p).__name__}")
+        a = self.data
+        p = a.dtype.type(p) if a.dtype.kind == "f" else p
+
+        def backward(dout):
+            """y = a**p:  da = dout * p * a**(p - 1)."""
+            return (dout * p * a ** (p - 1),)
+
+        return Tensor._from_op(a ** p, (self,), backward, "pow")
+
+    def exp(self):
+        y = np.exp(self.data)
+
+        def backward(dout):
+            """y = exp(a):  da = dout * y."""
+            return (dout * y,)
+
+        return Tensor._from_op(y, (self,), backward, "exp")
+
+    def log(self):
+        a = self.data
+
+        def backward(dout):
+            """y = log(a):  da = dout / a."""
+            return (dout / a,)
+
+        return Tensor._from_op(np.log(a), (self,), backward, "log")
+
+    def relu(self):
+        """Chainable ReLU; the rectifiers themselves live in tinyrect.functional."""
+        from tinyrect import functional
+
+        return functional.relu(self)
+
+    # ---- matrix product
+    def __matmul__(self, other):
+        other = as_tensor(other)
+        a, b = self.data, other.data
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul: both operands must have at least 1 dimension (use * for scalars)")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned: the last axis of the "
+                f"first ({a.shape[-1]}) must equal the "
+                f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
+                f"({b.shape[-2 if b.ndim > 1 else 0]})"
+            )
+
+        def backward(dout):
+            """Y = A @ B:  dA = dY Bᵀ,  dB = Aᵀ dY  (batched, with 1-D operands promoted)."""
+            a2 = a[None, :] if a.ndim == 1 else a
+            b2 = b[:, None] if b.ndim == 1 else b
+            d = dout
+            if a.ndim == 1:
+                d = np.expand_dims(d, -2)
+            if b.ndim == 1:
+                d = np.expand_dims(d, -1)
+            da = d @ np.swapaxes(b2, -1, -2)
+            db = np.swapaxes(a2, -1, -2) @ d
+            da = unbroadcast(da, a2.shape).reshape(a.shape)
+            db = unbroadcast(db, b2.shape).reshape(b.shape)
+            return da, db
+
+        return Tensor._from_op(a @ b, (self, other), backward, "matmul")
+
+    def __rmatmul__(self, other):
+        return as_tensor(other).__matmul__(self)
+
+    # ---- reductions
+    def sum(self, axis=None, keepdims: bool = False):
+        shape = self.shape
+        axes = _normalize_axes(axis, self.ndim)
+
+        def backward(dout):
+            """y = sum(a over axes):  da = dout broadcast back over the summed axes."""
+            if not keepdims:
+                dout = np.expand_dims(dout, axes)
+            return (np.broadcast_to(dout, shape).copy(),)
+
+        return Tensor._from_op(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
+
+    def mean(self, axis=None, keepdims: bool = False):
+        """y = mean(a over axes) = sum / count:  da = dout / count, broadcast back."""
+        axes = _normalize_axes(axis, self.ndim)
+        count = int(np.prod([self.shape[i] for i in axes])) if axes else 1
+        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / max(count, 1))
+
+    def max(self, axis=None, keepdims: bool = False):
+        a = self.data
+        axes = _normalize_axes(axis, self.ndim)
+        y = a.max(axis=axes, keepdims=True)
+
+        def backward(dout):
+            """y = max(a):  da = dout at the arg-max (shared equally between ties), 0 elsewhere."""
+            mask = (a == y).astype(a.dtype)
+            mask /= mask.sum(axis=axes, keepdims=True)
+            d = dout if keepdims else np.expand_dims(dout, axes)
+            return (mask * d,)
+
+        out = y if keepdims else np.squeeze(y, axis=axes)
+        return Tensor._from_op(out, (self,), backward, "max")
+
+    # ---- shape ops
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        old = self.shape
+        try:
+            out = self.data.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {old} ({self.size} elements) into {shape}"
+            ) from None
+
+        def backward(dout):
+            """y = reshape(a):  da = reshape(dout, a.shape)."""
+            return (dout.reshape(old),)
+
+        return Tensor._from_op(out, (self,), backward, "reshape")
+
+    def view(self, *shape):
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0):
+        return self.reshape(*self.shape[:start_dim], -1)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        axes = axes or tuple(range(self.ndim))[::-1]
+        if len(axes) == 2 and self.ndim != 2:  # torch-style transpose(dim0, dim1)
+            perm = list(range(self.ndim))
+            perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+            axes = tuple(perm)
+        inverse = tuple(np.argsort(axes))
+
+        def backward(dout):
+            """y = transpose(a, axes):  da = transpose(dout, inverse permutation)."""
+            return (dout.transpose(inverse),)
+
+        return Tensor._from_op(self.data.transpose(axes), (self,), backward, "transpose")
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        shape, dtype = self.shape, self.dtype
+
+        def backward(dout):
+            """y = a[idx]:  da = zeros, then da[idx] += dout (np.add.at: repeated indices add up)."""
+            da = np.zeros(shape, dtype=dtype)
+            np.add.at(da, index, dout)
+            return (da,)
+
+        return Tensor._from_op(self.data[index], (self,), backward, "getitem")
+
+    # ---- comparisons give plain arrays (no gradient flows through them)
+    def __gt__(self, other):
+        return self.data > (other.data if isinstance(other, Tensor) else other)
+
+    def __lt__(self, other):
+        return self.data < (other.data if isinstance(other, Tensor) else other)
+
+    def __ge__(self, other):
+        return self.data >= (other.data if isinstance(other, Tensor) else other)
+
+    def __le__(self, other):
+        return self.data <= (other.data if isinstance(other, Tensor) else other)
+
+    def astype(self, dtype):
+        """Differentiable dtype cast: the gradient is cast back to the input's dtype."""
+        src = self.dtype
+
+        def backward(dout):
+            """y = cast(a):  da = cast_back(dout)."""
+            return (dout.astype(src),)
+
+        return Tensor._from_op(self.data.astype(dtype), (self,), backward, "astype")
+
+    def float(self):
+        return self.astype(np.float32)
+
+    def double(self):
+        return self.astype(np.float64)
+
+
+def _tensor_power(base: Tensor, exponent: Tensor) -> Tensor:
+    _broadcast_shape("pow", base.data, exponent.data)
+    a, p = base.data, exponent.data
+    y = a ** p
+
+    def backward(dout):
+        """y = a**p:  da = dout * p * a**(p-1),  dp = dout * y * log(a)."""
+        da = unbroadcast(dout * p * a ** (p - 1), a.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dp = unbroadcast(dout * y * np.log(a), p.shape) if exponent.requires_grad else None
+        return da, dp
+
+    return Tensor._from_op(y, (base, exponent), backward, "pow")
+
+
+def _normalize_axes(axis, ndim: int) -> tuple:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    for ax in axes:
+        if not -ndim <= ax < max(ndim, 1):
+            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(ax % max(ndim, 1) for ax in axes))
+
+
+def _freed(node, *args):
+    raise RuntimeError(
+        f"trying to backward through the graph a second time (through '{node._op}'): its saved "
+        "values were freed after the first backward(). Call backward(retain_graph=True) the first "
+        "time if you need to backward twice, or recompute the forward pass."
+    )
+
+
+def _check_finite(node, parent_grads) -> None:
+    for i, g in enumerate(parent_grads):
+        if g is not None and not np.all(np.isfinite(g)):
+            kind = "NaN" if np.isnan(g).any() else "Inf"
+            raise AnomalyError(
+                f"detect_anomaly: the backward of '{node._op}' produced {kind} in the gradient of "
+                f"its input #{i} (shape {np.shape(g)}); the forward output of '{node._op}' had "
+                f"{'non-finite values' if not np.all(np.isfinite(node.data)) else 'finite values'}"
+            )
+
+
+def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+    """Alias of `Tensor(...)`, as `torch.tensor`."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
