@@ -18,7 +18,8 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the `chosen` subcommand's module is imported (to add its options)."""
     parser = argparse.ArgumentParser(
         prog="tinyrect",
         description="tinyrect: learn PReLU and He initialization (He et al., ICCV 2015) by building them.",
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module_name, _name=name)
-        module = _load(module_name)
+        module = _load(module_name) if name == chosen else None
         if module is not None:
             adder = getattr(module, f"add_{name}_arguments", None) or getattr(module, "add_arguments")
             adder(p)
@@ -51,7 +52,9 @@ def _load(module_name: str):
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in SUBCOMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -404,11 +404,8 @@ class Tensor:
             """Y = A @ B:  dA = dY Bᵀ,  dB = Aᵀ dY  (batched, with 1-D operands promoted)."""
             a2 = a[None, :] if a.ndim == 1 else a
             b2 = b[:, None] if b.ndim == 1 else b
-            d = dout
-            if a.ndim == 1:
-                d = np.expand_dims(d, -2)
-            if b.ndim == 1:
-                d = np.expand_dims(d, -1)
+            batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+            d = dout.reshape(batch + (a2.shape[-2], b2.shape[-1]))  # restore the promoted axes
             da = d @ np.swapaxes(b2, -1, -2)
             db = np.swapaxes(a2, -1, -2) @ d
             da = unbroadcast(da, a2.shape).reshape(a.shape)

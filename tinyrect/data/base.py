@@ -1,0 +1,147 @@
+"""The `Dataset` record every loader returns, its validation, and the shared helpers
+(train-statistics standardization, errors for missing and corrupt files)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+
+class DataFileError(ValueError):
+    """A data file exists but is not what it should be (bad magic number, truncated, corrupt)."""
+
+
+def missing_file_error(what: str, looked: list, get_it: str) -> FileNotFoundError:
+    """The error for a file we could not find: which file, every place we looked, where to get it."""
+    places = "\n".join(f"  {p}" for p in looked)
+    return FileNotFoundError(f"{what} not found. Looked for:\n{places}\n{get_it}")
+
+
+@dataclasses.dataclass
+class Dataset:
+    """A classification data set with a fixed train/test split.
+
+    x_train, x_test: float arrays N×C×H×W (float32 unless you built them otherwise).
+    y_train, y_test: int64 class indices, shape (N,), each in [0, len(classes)).
+    classes: the class names, in label order. name: a short label ("digits", "mnist", ...).
+    info: free-form facts about how it was made (normalization statistics, seed, source files).
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    classes: tuple
+    name: str
+    info: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        self.classes = tuple(self.classes)
+        for part in ("train", "test"):
+            x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
+            x, y = check_arrays(x, y, f"{self.name} {part}", num_classes=len(self.classes))
+            setattr(self, f"x_{part}", x)
+            setattr(self, f"y_{part}", y)
+        if self.x_train.shape[1:] != self.x_test.shape[1:]:
+            raise ValueError(
+                f"{self.name}: train images have shape {self.x_train.shape[1:]} but test images "
+                f"{self.x_test.shape[1:]}; both splits must hold images of the same shape"
+            )
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple:
+        """Shape of one example, e.g. (1, 8, 8)."""
+        return tuple(self.x_train.shape[1:])
+
+    def subset(self, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> "Dataset":
+        """A smaller copy: `n_train`/`n_test` examples drawn without replacement (None = all)."""
+        rng = np.random.default_rng(seed)
+
+        def pick(x, y, n):
+            if n is None or n >= len(y):
+                return x, y
+            idx = np.sort(rng.choice(len(y), size=n, replace=False))
+            return x[idx], y[idx]
+
+        x_train, y_train = pick(self.x_train, self.y_train, n_train)
+        x_test, y_test = pick(self.x_test, self.y_test, n_test)
+        info = dict(self.info, subset=dict(n_train=len(y_train), n_test=len(y_test), seed=seed))
+        return Dataset(x_train, y_train, x_test, y_test, self.classes, self.name, info)
+
+    def __repr__(self):
+        return (
+            f"Dataset({self.name!r}: {len(self.y_train)} train / {len(self.y_test)} test, "
+            f"input {self.input_shape} {self.x_train.dtype}, {self.num_classes} classes)"
+        )
+
+
+def check_arrays(x, y, where: str, num_classes: int | None = None):
+    """Validate one split: x a finite float array, y integer labels of matching length.
+
+    Returns (x, y) with y as int64. Raises ValueError naming the problem and the fix.
+    """
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{where}: images must be floating point, got dtype {x.dtype}; convert with "
+            "x.astype(np.float32) (and scale/standardize the pixel values)"
+        )
+    if x.ndim < 2:
+        raise ValueError(f"{where}: images must have shape (N, ...), got shape {x.shape}")
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(
+            f"{where}: labels must have shape ({len(x)},) to match {len(x)} images, got shape {y.shape}"
+        )
+    if y.dtype.kind not in "iu":
+        if y.dtype.kind == "f" and y.size and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+        else:
+            raise TypeError(f"{where}: labels must be integers, got dtype {y.dtype}")
+    y = y.astype(np.int64, copy=False)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        first = np.unravel_index(np.argmax(bad), x.shape)
+        raise ValueError(
+            f"{where}: images contain {int(bad.sum())} non-finite values (NaN or Inf), the first "
+            f"at index {tuple(int(i) for i in first)}; remove or repair those examples first"
+        )
+    if y.size and y.min() < 0:
+        raise ValueError(f"{where}: labels must be >= 0, got minimum {y.min()}")
+    if num_classes is not None and y.size and y.max() >= num_classes:
+        raise ValueError(
+            f"{where}: label {y.max()} is out of range for {num_classes} classes (labels 0..{num_classes - 1})"
+        )
+    return x, y
+
+
+def standardize(x_train: np.ndarray, x_test: np.ndarray, per_channel: bool = False):
+    """Subtract the train mean and divide by the train std (test uses the TRAIN statistics, so no
+    information leaks from the test set). Global by default; `per_channel` uses one mean/std per
+    channel (axis 1). Returns (x_train, x_test, stats dict). Works in float32 for float32 input.
+
+    Why it matters for the paper: the He derivation assumes zero-mean inputs of moderate scale;
+    un-normalized pixels (0..255) keep their scale through every layer (Sec. 2.2, "non-normalized
+    input") and can overflow the softmax.
+    """
+    axes = (0,) + tuple(range(2, x_train.ndim)) if per_channel else None
+    mean = x_train.mean(axis=axes, dtype=np.float64, keepdims=per_channel)
+    std = x_train.std(axis=axes, dtype=np.float64, keepdims=per_channel)
+    std = np.where(std > 0, std, 1.0)
+    dtype = x_train.dtype
+    x_train = ((x_train - mean) / std).astype(dtype)
+    x_test = ((x_test - mean) / std).astype(dtype)
+    stats = dict(mean=np.ravel(mean).tolist(), std=np.ravel(std).tolist(), per_channel=per_channel)
+    return x_train, x_test, stats
+
+
+def as_folder(path) -> Path:
+    """Turn a user-given path into a Path, with '~' expanded."""
+    if path is None or str(path) == "":
+        raise ValueError("give the folder that holds the data files, e.g. mnist('~/data/mnist')")
+    return Path(path).expanduser()
