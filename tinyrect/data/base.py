@@ -18,7 +18,7 @@ def missing_file_error(what: str, looked: list, get_it: str) -> FileNotFoundErro
     return FileNotFoundError(f"{what} not found. Looked for:\n{places}\n{get_it}")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)
 class Dataset:
     """A classification data set with a fixed train/test split.
 
@@ -120,24 +120,40 @@ def check_arrays(x, y, where: str, num_classes: int | None = None):
     return x, y
 
 
-def standardize(x_train: np.ndarray, x_test: np.ndarray, per_channel: bool = False):
+def standardize(x_train: np.ndarray, x_test: np.ndarray, per_channel: bool = False, inplace: bool = False):
     """Subtract the train mean and divide by the train std (test uses the TRAIN statistics, so no
     information leaks from the test set). Global by default; `per_channel` uses one mean/std per
-    channel (axis 1). Returns (x_train, x_test, stats dict). Works in float32 for float32 input.
+    channel (axis 1). Returns (x_train, x_test, stats dict). Statistics are computed in float64,
+    the arithmetic in the data's dtype; `inplace` overwrites the given arrays (saves memory on
+    MNIST/CIFAR-size sets, for arrays the caller owns).
 
     Why it matters for the paper: the He derivation assumes zero-mean inputs of moderate scale;
     un-normalized pixels (0..255) keep their scale through every layer (Sec. 2.2, "non-normalized
     input") and can overflow the softmax.
     """
-    axes = (0,) + tuple(range(2, x_train.ndim)) if per_channel else None
-    mean = x_train.mean(axis=axes, dtype=np.float64, keepdims=per_channel)
-    std = x_train.std(axis=axes, dtype=np.float64, keepdims=per_channel)
-    std = np.where(std > 0, std, 1.0)
-    dtype = x_train.dtype
-    x_train = ((x_train - mean) / std).astype(dtype)
-    x_test = ((x_test - mean) / std).astype(dtype)
+    mean, std = _mean_std(x_train, per_channel)
     stats = dict(mean=np.ravel(mean).tolist(), std=np.ravel(std).tolist(), per_channel=per_channel)
-    return x_train, x_test, stats
+    mean, std = np.asarray(mean, x_train.dtype), np.asarray(std, x_train.dtype)
+    if inplace:
+        for x in (x_train, x_test):
+            x -= mean
+            x /= std
+        return x_train, x_test, stats
+    return (x_train - mean) / std, ((x_test - mean) / std).astype(x_train.dtype, copy=False), stats
+
+
+def _mean_std(x: np.ndarray, per_channel: bool, rows: int = 4096):
+    """Mean and std in float64, accumulated over chunks of `rows` examples, so a 60,000-image set
+    never gets a float64 copy (the two-pass formula: no cancellation as in E[x²] - E[x]²)."""
+    axes = (0,) + tuple(range(2, x.ndim)) if per_channel else None
+    mean = x.mean(axis=axes, dtype=np.float64, keepdims=True)
+    squares = 0.0
+    for i in range(0, len(x), rows):
+        diff = x[i:i + rows] - mean.astype(x.dtype)
+        squares = squares + np.square(diff, dtype=np.float64).sum(axis=axes, keepdims=True)
+    std = np.sqrt(squares / (x.size / (mean.size if per_channel else 1)))
+    std = np.where(std > 0, std, 1.0)
+    return (mean, std) if per_channel else (mean.reshape(()), std.reshape(()))
 
 
 def as_folder(path) -> Path:
@@ -145,3 +161,26 @@ def as_folder(path) -> Path:
     if path is None or str(path) == "":
         raise ValueError("give the folder that holds the data files, e.g. mnist('~/data/mnist')")
     return Path(path).expanduser()
+
+
+def stratified_split(y: np.ndarray, test_fraction: float, seed: int):
+    """Seeded stratified split -> (train_idx, test_idx): ceil(test_fraction·N) test examples, each
+    class contributing its share (floor of n_test·n_c/N, the leftover places going to the classes
+    with the largest remainders), every class shuffled with the same seeded generator."""
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(y, return_counts=True)
+    n_test = int(np.ceil(test_fraction * len(y)))
+    exact = n_test * counts / len(y)
+    quota = np.floor(exact).astype(int)
+    leftover = n_test - quota.sum()
+    order = np.lexsort((rng.random(len(classes)), -(exact - quota)))  # largest remainder first
+    quota[order[:leftover]] += 1
+    train_idx, test_idx = [], []
+    for c, q in zip(classes, quota):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        test_idx.append(idx[:q])
+        train_idx.append(idx[q:])
+    return rng.permutation(np.concatenate(train_idx)), rng.permutation(np.concatenate(test_idx))

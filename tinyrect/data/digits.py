@@ -2,9 +2,32 @@
 pixel values 0..16), so lessons and `tinyrect reproduce` run offline."""
 from __future__ import annotations
 
+import functools
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
-from tinyrect.data.base import Dataset, standardize
+from tinyrect.data.base import Dataset, standardize, stratified_split
+
+
+@functools.lru_cache(maxsize=1)
+def _load_raw() -> tuple[np.ndarray, np.ndarray]:
+    """(pixels 1797×64 float32, labels int64), read once per process. The CSV that scikit-learn
+    bundles is read directly (importing sklearn costs seconds); load_digits is the fallback."""
+    spec = importlib.util.find_spec("sklearn")
+    csv = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if csv is not None and csv.is_file():
+        table = np.loadtxt(csv, delimiter=",", dtype=np.float32)
+        pixels, labels = table[:, :-1], table[:, -1].astype(np.int64)
+    else:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        pixels, labels = bunch.data.astype(np.float32), bunch.target.astype(np.int64)
+    pixels.setflags(write=False)
+    labels.setflags(write=False)
+    return pixels, labels
 
 
 def digits(seed: int = 0, test_fraction: float = 0.2, normalize: bool = True) -> Dataset:
@@ -14,19 +37,12 @@ def digits(seed: int = 0, test_fraction: float = 0.2, normalize: bool = True) ->
     normalize=True standardizes globally with the TRAIN mean and std (one number each);
     normalize=False keeps the raw pixel values 0..16 (for the "non-normalized input" lesson).
     """
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"digits: test_fraction must be in (0, 1), got {test_fraction}")
-    bunch = load_digits()
-    x = bunch.data.astype(np.float32).reshape(-1, 1, 8, 8)
-    y = bunch.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_fraction, random_state=seed, stratify=y
-    )
-    info = dict(source="sklearn.datasets.load_digits", seed=seed, test_fraction=test_fraction)
+    pixels, labels = _load_raw()
+    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
+    x = pixels.reshape(-1, 1, 8, 8)
+    x_train, x_test = x[train_idx], x[test_idx]
+    info = dict(source="scikit-learn digits (load_digits)", seed=seed, test_fraction=test_fraction)
     if normalize:
         x_train, x_test, info["standardize"] = standardize(x_train, x_test)
     classes = tuple(str(c) for c in range(10))
-    return Dataset(x_train, y_train, x_test, y_test, classes, "digits", info)
+    return Dataset(x_train, labels[train_idx], x_test, labels[test_idx], classes, "digits", info)

@@ -5,6 +5,10 @@ position, size, rotation, stroke thickness and brightness, on a noisy background
 Each shape is drawn from its signed distance function d(p) (negative inside, in pixels) with a
 one-pixel soft edge, alpha = clip(0.5 - d, 0, 1): a few lines of vectorized NumPy per shape.
 Rotation and translation make it hard for a linear classifier on pixels; a small conv net learns it.
+Measured with the defaults (6 classes, n=2000 -> 1,600 train / 400 test, 16×16, seed 0): logistic
+regression on pixels 0.40 test accuracy (chance 0.17); a plain 10-layer net (9 conv 3×3 + fc, two
+max-pools, He init, SGD lr 0.01 momentum 0.9, batch 64; PyTorch as a scratch pad) 0.93 after 15
+epochs. With classes=10, n=3000: 0.26 linear, 0.88 for the same net.
 
 `gaussian`: i.i.d. N(0, 1) inputs for the variance lessons (Sec. 2.2 assumes i.i.d. inputs).
 """

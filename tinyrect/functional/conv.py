@@ -1,5 +1,301 @@
-"""PLACEHOLDER: being written (convolution issue)."""
-def conv2d(*a, **k): raise NotImplementedError
-def pad(*a, **k): raise NotImplementedError
-def linear(*a, **k): raise NotImplementedError
-def flatten(*a, **k): raise NotImplementedError
+"""Convolution (im2col + GEMM), padding, linear and flatten; each with a hand-derived backward.
+
+conv2d as a matrix product (shapes for one chunk of m samples; P = Ho·Wo output pixels each):
+
+    X_col = im2col(x)        (C·kh·kw, m·P)   column = one input patch (kernels/im2col.py)
+    W_col = w.reshape(F, -1) (F, C·kh·kw)     row = one filter
+    Y     = W_col · X_col + b                 (F, m·P)  -> y (m, F, Ho, Wo)
+
+and its backward, from dY = dL/dY (the same matrix layout):
+
+    dW_col = dY · X_colᵀ          (every weight met every patch: sum over all output pixels)
+    dX     = col2im(W_colᵀ · dY)  (each patch entry goes back, added, to the pixel it came from)
+    db     = Σ dY over samples and pixels
+
+Why chunks: X_col is kh·kw times bigger than x (75 MB for a batch of 64 32×32×32 images with
+3×3 kernels). Processing a few samples at a time keeps it in cache, reuses one scratch buffer
+instead of paying page faults on a fresh 75 MB array every call, and saves no X_col for the
+backward pass (it is recomputed there: a cheap copy next to the GEMMs). GEMMs go to BLAS
+(NumPy's @); im2col/col2im are numba kernels; they run one after the other, never at once, so
+both may use all threads (see tinyrect/_threads.py). The paper's conv layers (Sec. 2.2) are
+exactly this op; their weights get He init (Eq. 10) in tinyrect.nn.Conv2d.
+"""
+from __future__ import annotations
+
+import numbers
+import threading
+
+import numpy as np
+
+from tinyrect.kernels import im2col as _k
+from tinyrect.tensor import Tensor, as_tensor
+
+CHUNK_BYTES = 8 << 20      # target size of one X_col chunk (measured: see tinyrect/bench.py)
+_scratch = threading.local()
+
+
+def _buffer(name: str, size: int, dtype) -> np.ndarray:
+    """A reusable flat scratch array (per thread), so big temporaries are allocated once."""
+    key = (name, np.dtype(dtype).str)
+    buf = getattr(_scratch, "bufs", {}).get(key)
+    if buf is None or buf.size < size:
+        buf = np.empty(size, dtype=dtype)
+        _scratch.__dict__.setdefault("bufs", {})[key] = buf
+    return buf[:size]
+
+
+def _pair(value, name: str, op: str, minimum: int) -> tuple:
+    if isinstance(value, numbers.Integral):
+        value = (int(value), int(value))
+    try:
+        a, b = (int(v) for v in value)
+        if not all(isinstance(v, numbers.Integral) for v in value):
+            raise TypeError
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+    if a < minimum or b < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return a, b
+
+
+def _float_pair(x: Tensor, w: Tensor, op: str):
+    """Compute in a common float dtype (float32, or float64 if either is float64)."""
+    for t, name in ((x, "input"), (w, "weight")):
+        if t.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{op}: {name} must be float32 or float64, got {t.dtype}; "
+                            f"convert it first, e.g. x.astype(np.float32)")
+    return np.result_type(x.dtype, w.dtype)
+
+
+# ----------------------------------------------------------------------------- conv2d
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Tensor:
+    """2-D convolution (cross-correlation) of x (N, C, H, W) with weight (F, C, kh, kw) + bias (F,).
+
+    stride, padding, dilation: int or (height, width) pair; padding may also be 'valid' (0) or
+    'same' (stride 1 only; output as large as the input). padding_mode 'zeros' or 'circular'
+    (wrap around, as torch.nn.Conv2d(padding_mode='circular')). Output (N, F, Ho, Wo) with
+    Ho = floor((H + 2·ph - dh·(kh - 1) - 1) / sh) + 1.  Forward and backward: module docstring
+    (Y = W_col·X_col + b;  dW = dY·X_colᵀ;  dX = col2im(W_colᵀ·dY);  db = Σ dY).
+    """
+    x, weight = as_tensor(x), as_tensor(weight)
+    if x.ndim != 4:
+        raise ValueError(f"conv2d: input must be 4-D (N, C, H, W), got shape {x.shape}; "
+                         "for one image use x.reshape(1, C, H, W)")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got "
+                         f"shape {weight.shape}")
+    N, C, H, W = x.shape
+    F, Cw, kh, kw = weight.shape
+    if Cw != C:
+        raise ValueError(f"conv2d: input has {C} channels (shape {x.shape}) but the weight expects "
+                         f"{Cw} (weight shape {weight.shape} = (out, in, kH, kW)); make "
+                         f"weight.shape[1] equal x.shape[1]")
+    dtype = _float_pair(x, weight, "conv2d")
+    sh, sw = _pair(stride, "stride", "conv2d", 1)
+    dh, dw = _pair(dilation, "dilation", "conv2d", 1)
+    ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1      # kernel extent with dilation
+    if padding == "valid":
+        padding = 0
+    if padding == "same":
+        if (sh, sw) != (1, 1):
+            raise ValueError("conv2d: padding='same' needs stride 1 (as in PyTorch)")
+        padding = ((ekh - 1) // 2, (ekw - 1) // 2)       # top/left; bottom/right get the rest
+        extra = ((ekh - 1) - 2 * padding[0], (ekw - 1) - 2 * padding[1])
+    else:
+        padding = _pair(padding, "padding", "conv2d", 0)
+        extra = (0, 0)
+    ph, pw = padding
+    if bias is not None:
+        bias = as_tensor(bias)
+        if bias.shape != (F,):
+            raise ValueError(f"conv2d: bias must have shape ({F},) (one per output channel), got "
+                             f"{bias.shape}")
+    if padding_mode not in ("zeros", "circular"):
+        raise ValueError(f"conv2d: padding_mode must be 'zeros' or 'circular', got {padding_mode!r}")
+    if padding_mode == "circular" and (ph or pw or any(extra)):
+        x = pad(x, (pw, pw + extra[1], ph, ph + extra[0]), mode="circular")
+        N, C, H, W = x.shape
+        ph = pw = 0
+        extra = (0, 0)
+    Hp, Wp = H + 2 * ph + extra[0], W + 2 * pw + extra[1]
+    if ekh > Hp or ekw > Wp:
+        raise ValueError(f"conv2d: kernel {kh}x{kw} (extent {ekh}x{ekw} with dilation) is larger "
+                         f"than the padded input {Hp}x{Wp} (input {H}x{W}, padding {ph},{pw}); "
+                         "use a smaller kernel or more padding")
+    Ho, Wo = (Hp - ekh) // sh + 1, (Wp - ekw) // sw + 1
+    geometry = (kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)
+
+    xd = np.ascontiguousarray(x.data, dtype=dtype)
+    w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(F, -1)
+    b = None if bias is None else bias.data.astype(dtype, copy=False)
+    y = _forward(xd, w_col, b, geometry)
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def backward(dout):
+        """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
+        dx, dwt = _backward(xd, w_col, np.asarray(dout, dtype=dtype), geometry,
+                            need_dx=x.requires_grad, need_dw=weight.requires_grad)
+        dx = None if dx is None else dx.astype(x.dtype, copy=False)
+        dwt = None if dwt is None else dwt.reshape(weight.shape).astype(weight.dtype, copy=False)
+        if bias is None:
+            return dx, dwt
+        return dx, dwt, dout.sum(axis=(0, 2, 3)).astype(bias.dtype, copy=False)
+
+    return Tensor._from_op(y, parents, backward, "conv2d")
+
+
+def _chunks(N: int, bytes_per_sample: int):
+    """Split the batch into chunks whose X_col is about CHUNK_BYTES (at least one sample)."""
+    step = max(1, min(N, CHUNK_BYTES // max(bytes_per_sample, 1)))
+    return step, [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+
+
+def _forward(x, w_col, b, geometry):
+    """y[n0:n1] = (W_col · im2col(x[n0:n1]) + b), chunk by chunk."""
+    N = x.shape[0]
+    F, K = w_col.shape
+    Ho, Wo = geometry[-2:]
+    P = Ho * Wo
+    y = np.empty((N, F, P), dtype=x.dtype)
+    step, chunks = _chunks(N, K * P * x.itemsize)
+    cols = _buffer("cols", K * step * P, x.dtype).reshape(K, step * P)
+    prod = _buffer("prod", F * step * P, x.dtype).reshape(F, step * P)
+    for n0, n1 in chunks:
+        m = (n1 - n0) * P
+        _k.im2col(x, n0, n1, *geometry, cols)
+        np.matmul(w_col, cols[:, :m], out=prod[:, :m])                     # Y = W_col · X_col
+        y_chunk = prod[:, :m].reshape(F, n1 - n0, P).transpose(1, 0, 2)    # (F, m, P) -> (m, F, P)
+        if b is None:
+            y[n0:n1] = y_chunk
+        else:
+            np.add(y_chunk, b[:, None], out=y[n0:n1])                      # + b
+    return y.reshape(N, F, Ho, Wo)
+
+
+def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
+    """(dx, dW_col) chunk by chunk; X_col is recomputed instead of stored."""
+    N = x.shape[0]
+    F, K = w_col.shape
+    Ho, Wo = geometry[-2:]
+    P = Ho * Wo
+    dout = np.ascontiguousarray(dout).reshape(N, F, P)
+    step, chunks = _chunks(N, K * P * x.itemsize)
+    dy = _buffer("prod", F * step * P, x.dtype).reshape(F, step * P)
+    cols = _buffer("cols", K * step * P, x.dtype).reshape(K, step * P)
+    dw = np.zeros((F, K), dtype=x.dtype) if need_dw else None
+    dx = np.empty_like(x) if need_dx else None
+    for n0, n1 in chunks:
+        m = (n1 - n0) * P
+        dy[:, :m].reshape(F, n1 - n0, P)[...] = dout[n0:n1].transpose(1, 0, 2)  # dY (F, m·P)
+        if need_dw:
+            _k.im2col(x, n0, n1, *geometry, cols)
+            dw += dy[:, :m] @ cols[:, :m].T                                # dW = dY · X_colᵀ
+        if need_dx:
+            np.matmul(w_col.T, dy[:, :m], out=cols[:, :m])                 # dX_col = W_colᵀ · dY
+            _k.col2im(cols, n0, n1, *geometry, dx)                         # dX = col2im(dX_col)
+    return dx, dw
+
+
+# ----------------------------------------------------------------------------- pad
+def _pad_widths(pad, op="pad") -> tuple:
+    """(left, right, top, bottom) from an int or torch's flat tuple (last dim first)."""
+    if isinstance(pad, numbers.Integral):
+        pad = (int(pad),) * 4
+    pad = tuple(pad)
+    if len(pad) == 2:
+        pad = pad + (0, 0)
+    if len(pad) != 4 or not all(isinstance(p, numbers.Integral) for p in pad):
+        raise ValueError(f"{op}: pad must be an int, (left, right) or (left, right, top, bottom) "
+                         f"as in torch.nn.functional.pad, got {pad!r}")
+    if min(pad) < 0:
+        raise ValueError(f"{op}: negative padding {pad} is not supported; crop with slicing instead")
+    return tuple(int(p) for p in pad)
+
+
+def pad(x, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last two dimensions of x (any ndim >= 2), with PyTorch's convention:
+
+    pad = p (all four sides) | (left, right) (last dim only) | (left, right, top, bottom).
+    mode 'constant' fills with `value`; mode 'circular' wraps around (the right padding copies
+    the first columns, and so on), needing each pad <= the size of its dimension.
+    Backward: constant: dx = dout[..., top:top+H, left:left+W] (the padding gets no gradient);
+    circular: the same crop, plus every padded strip added back to the pixels it copied.
+    """
+    x = as_tensor(x)
+    left, right, top, bottom = _pad_widths(pad)
+    if x.ndim < 2:
+        raise ValueError(f"pad: input must have at least 2 dimensions, got shape {x.shape}")
+    H, W = x.shape[-2:]
+    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
+    if mode == "constant":
+        out = np.pad(x.data, widths, mode="constant", constant_values=x.dtype.type(value))
+    elif mode == "circular":
+        if max(top, bottom) > H or max(left, right) > W:
+            raise ValueError(f"pad: circular padding {(left, right, top, bottom)} is larger than the "
+                             f"input's last two dimensions {H}x{W}; pad at most the size per side")
+        out = np.pad(x.data, widths, mode="wrap")
+    else:
+        raise ValueError(f"pad: mode must be 'constant' or 'circular', got {mode!r}")
+
+    def backward(dout):
+        """constant: crop;  circular: crop, then add each wrapped strip to the pixels it copied."""
+        if mode == "constant":
+            return (np.ascontiguousarray(dout[..., top:top + H, left:left + W]),)
+        cols = dout[..., left:left + W].copy()             # fold the columns first ...
+        if left:
+            cols[..., W - left:] += dout[..., :left]          # left strip copied the last columns
+        if right:
+            cols[..., :right] += dout[..., left + W:]         # right strip copied the first ones
+        dx = cols[..., top:top + H, :].copy()               # ... then the rows
+        if top:
+            dx[..., H - top:, :] += cols[..., :top, :]
+        if bottom:
+            dx[..., :bottom, :] += cols[..., top + H:, :]
+        return (dx,)
+
+    return Tensor._from_op(out, (x,), backward, "pad")
+
+
+# ----------------------------------------------------------------------------- linear, flatten
+def linear(x, weight, bias=None) -> Tensor:
+    """y = x Wᵀ + b with PyTorch's layout: x (..., in), weight (out, in), bias (out,).
+
+    Backward (rows of x flattened to a matrix X):  dX = dY W,  dW = dYᵀ X,  db = Σ_rows dY.
+    """
+    x, weight = as_tensor(x), as_tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got {weight.shape}")
+    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input's last dimension must be in_features={weight.shape[1]} "
+                         f"(weight shape {weight.shape}), got input shape {x.shape}; "
+                         "flatten images first, e.g. flatten(x, 1)")
+    if bias is not None:
+        bias = as_tensor(bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    xd, wd = x.data, weight.data
+    y = xd @ wd.T
+    if bias is not None:
+        y = y + bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def backward(dout):
+        """dX = dY W,  dW = dYᵀ X,  db = Σ dY over all leading axes."""
+        d2 = dout.reshape(-1, dout.shape[-1])
+        dx = (dout @ wd).astype(x.dtype, copy=False) if x.requires_grad else None
+        dw = (d2.T @ xd.reshape(-1, xd.shape[-1])).astype(weight.dtype, copy=False) \
+            if weight.requires_grad else None
+        if bias is None:
+            return dx, dw
+        return dx, dw, d2.sum(axis=0).astype(bias.dtype, copy=False)
+
+    return Tensor._from_op(y, parents, backward, "linear")
+
+
+def flatten(x, start_dim: int = 1) -> Tensor:
+    """Merge dims start_dim..end into one: (N, C, H, W) -> (N, C·H·W). Backward: reshape back."""
+    x = as_tensor(x)
+    if not -x.ndim <= start_dim < max(x.ndim, 1):
+        raise ValueError(f"flatten: start_dim {start_dim} is out of range for shape {x.shape}")
+    start_dim %= max(x.ndim, 1)
+    return x.reshape(*x.shape[:start_dim], -1)

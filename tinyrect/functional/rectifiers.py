@@ -109,7 +109,7 @@ def prelu(x, weight) -> Tensor:
         if use_kernel:
             from tinyrect.kernels.rectifiers import prelu_backward_4d
 
-            dx, da = prelu_backward_4d(x.data, a, dout, x.requires_grad, weight.requires_grad)
+            dx, da = prelu_backward_4d(x.data, a, dout)
             dx = dx if x.requires_grad else None
         else:
             y = x.data

@@ -1,0 +1,144 @@
+"""The paper's variance formulas (tinyrect.theory) and the padding-aware version, against closed
+forms and hand-computed numbers."""
+import math
+
+import numpy as np
+import pytest
+
+from tinyrect import theory as T
+from tinyrect import theory_padding as P
+
+
+def test_rectifier_gain_closed_forms():
+    assert T.rectifier_gain(0.0) == 0.5                       # ReLU: E[x²] = ½ Var[y]  (Eq. 8)
+    assert T.rectifier_gain(1.0) == 1.0                       # a = 1: linear, Xavier's case
+    assert T.rectifier_gain(0.25) == pytest.approx(0.5 * (1 + 0.0625))   # Eq. (15)
+    assert T.rectifier_gain(None) == 1.0                      # no rectifier
+    # channel-wise: mean over channels of (1+a_c²)/2
+    assert T.rectifier_gain(np.array([0.0, 1.0])) == pytest.approx(0.75)
+
+
+def test_rectifier_gain_monte_carlo():
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(400_000)
+    for a in (0.0, 0.25, 0.5):
+        x = np.where(y > 0, y, a * y)
+        assert np.mean(x ** 2) == pytest.approx(T.rectifier_gain(a) * y.var(), rel=0.01)
+
+
+def test_factors_and_products():
+    n = 9 * 64
+    assert T.forward_factor(n, 2.0 / n) == pytest.approx(1.0)                # He: Eq. (10)
+    assert T.forward_factor(n, 1.0 / n) == pytest.approx(0.5)                # Xavier under ReLU
+    assert T.forward_factor(n, 1.0 / n, a=None) == pytest.approx(1.0)        # linear layer
+    assert T.backward_factor(n, 2.0 / n) == pytest.approx(1.0)               # Eq. (14)
+    a = 0.25
+    assert T.forward_factor(n, T.he_std(n, a) ** 2, a) == pytest.approx(1.0)  # Eq. (15)
+    # Eq. (9): L-1 = 29 Xavier factors give (1/2)^29
+    ns = [n] * 29
+    assert T.forward_product(ns, [1.0 / n] * 29) == pytest.approx(T.xavier_relu_product(30))
+    assert T.log2_forward_product(ns, [1.0 / n] * 29) == pytest.approx(-29.0)
+    assert T.log2_backward_product(ns, [2.0 / n] * 29) == pytest.approx(0.0)
+    # the 0.01 Gaussian: log2 of (½ n 1e-4) per layer
+    assert T.gaussian_log2_product(ns, 0.01) == pytest.approx(29 * math.log2(0.5 * n * 1e-4))
+    with pytest.raises(ValueError, match="weight variances"):
+        T.forward_product([1, 2], [1.0])
+    with pytest.raises(ValueError, match="unknown init scheme"):
+        T.init_variance("lecun", 9, 9)
+
+
+def test_c2_over_dL_matches_the_product_of_fans():
+    widths = [3, 16, 32, 32, 64, 128]   # c_1, d_1, ..., d_L
+    ks = [7, 3, 3, 2, 3]
+    n = [k * k * c for k, c in zip(ks, widths[:-1])]
+    n_hat = [k * k * d for k, d in zip(ks, widths[1:])]
+    # Eq. (14) init seen by the forward: Π_{l=2..L} ½ n_l · 2/n̂_l
+    fwd = T.forward_product(n[1:], [2.0 / nh for nh in n_hat[1:]])
+    assert fwd == pytest.approx(T.c2_over_dL(widths)) and fwd == pytest.approx(16 / 128)
+    bwd = T.backward_product(n_hat[1:], [2.0 / nn for nn in n[1:]])
+    assert bwd == pytest.approx(T.dL_over_c2(widths))
+    # and the plain-net specs give the same through predict_specs
+    specs = T.plain_net_specs(5, None, in_channels=3, widths=widths[1:], scheme="he_fan_out")
+    assert 2 ** T.predict_specs(specs).forward_ratio_log2(1) == pytest.approx(16 / 128)
+
+
+def test_predict_specs_cumulative_products():
+    specs = T.plain_net_specs(30, 32, scheme="xavier")
+    pred = T.predict_specs(specs)
+    assert pred.forward_ratio_log2() == pytest.approx(-29.0)                  # (½)^(L-1)
+    assert pred.forward_ratio_log2(2, 30) == pytest.approx(-28.0)
+    assert pred.backward_ratio_log2(2) == pytest.approx(-29.0)               # Eq. (13)
+    assert T.predict_specs(T.plain_net_specs(30, 32)).forward_ratio_log2() == pytest.approx(0.0)
+    assert "log2 Var[y_l]" in pred.table()
+    # PReLU-aware init (Eq. 15) is flat for its own slope, and loses log2(1.0625/1)... if ignored
+    prelu = T.predict_specs(T.plain_net_specs(30, 32, a=0.25, scheme="he_fan_in"))
+    assert prelu.forward_ratio_log2() == pytest.approx(0.0)
+
+
+def test_tap_matrix():
+    A = P.tap_matrix(4, 3, 1, 1)
+    assert A.tolist() == [[1, 1, 0, 0], [1, 1, 1, 0], [0, 1, 1, 1], [0, 0, 1, 1]]
+    C = P.tap_matrix(4, 3, 1, 1, "circular")
+    assert (C.sum(axis=1) == 3).all() and (C.sum(axis=0) == 3).all()
+    S = P.tap_matrix(5, 3, 2, 1)
+    assert S.shape == (3, 5) and S.tolist()[0] == [1, 1, 0, 0, 0]
+
+
+def test_padded_forward_maps_by_hand():
+    # one 3×3 layer on a 3×3 all-ones input, padding 1: the corners see 4 taps, edges 6, centre 9
+    spec = T.plain_net_specs(1, 1, scheme="xavier_fan_in")   # Var[w] = 1/9, c = 1
+    V = P.padded_forward_maps(spec, np.ones((3, 3)))[0]
+    assert V * 9 == pytest.approx(np.array([[4, 6, 4], [6, 9, 6], [4, 6, 4]]))
+
+
+@pytest.mark.parametrize("size, expected", [(8, -3.45), (16, -1.21), (32, -0.52)])
+def test_padding_aware_numbers(size, expected):
+    """30 layers, 3×3, zero padding 1, He fan_in: log2 Var[y_30]/Var[y_2] (uniform input)."""
+    specs = T.plain_net_specs(30, 32)
+    log2 = P.padded_forward_prediction(specs, input_size=(size, size))
+    assert round(log2[29] - log2[1], 2) == expected
+
+
+def test_circular_padding_and_linear_layers_follow_the_paper():
+    for scheme in ("he_fan_in", "xavier", "gaussian"):
+        specs = T.plain_net_specs(30, 32, scheme=scheme, padding_mode="circular")
+        paper = T.predict_specs(specs)
+        fwd = P.padded_forward_prediction(specs, input_size=(8, 8))
+        bwd = P.padded_backward_prediction(specs, input_size=(8, 8))
+        assert fwd == pytest.approx(paper.log2_forward, abs=1e-9)
+        assert bwd == pytest.approx(paper.log2_backward, abs=1e-9)
+    # fully connected: every output sees every input, no border effect
+    lin = [T.LayerSpec(i, "linear", "Linear", 50, 50, 1, 50, 50, 2 / 50, None if i == 0 else 0.0, 0.0)
+           for i in range(10)]
+    fwd = P.padded_forward_prediction(lin, input_size=(1, 1))
+    assert fwd == pytest.approx(T.predict_specs(lin).log2_forward, abs=1e-9)
+
+
+def test_padded_backward_is_the_transpose():
+    """Σ_p V(p)·G(p) is the same whichever way a single linear map is applied (adjointness)."""
+    rng = np.random.default_rng(1)
+    spec = T.plain_net_specs(1, 4, in_channels=4, scheme="he_fan_in", a=0.0)
+    spec[0].var_w, spec[0].a_after = 1.0, None
+    M = rng.random((6, 6))
+    G = rng.random((6, 6))
+    V = P.padded_forward_maps(spec, M)[0] / spec[0].c                # A M Aᵀ
+    back = P.padded_backward_maps(spec, (6, 6), G)[0] / spec[0].d    # Aᵀ G A
+    assert np.sum(V * G) == pytest.approx(np.sum(M * back))
+
+
+def test_padded_prediction_differs_from_paper_on_small_maps():
+    specs = T.plain_net_specs(30, 32, scheme="xavier")
+    pred = P.padded_predict(specs, input_size=(8, 8))
+    paper = T.predict_specs(specs)
+    assert pred.forward_ratio_log2(2, 30) == pytest.approx(-28.0 - 3.4458, abs=1e-3)
+    assert paper.forward_ratio_log2(2, 30) == pytest.approx(-28.0)
+    assert pred.backward_ratio_log2(2, 30) < paper.backward_ratio_log2(2, 30) - 3
+
+
+def test_bad_input_messages():
+    with pytest.raises(ValueError, match="input_size"):
+        P.padded_forward_prediction(T.plain_net_specs(2, 4))
+    with pytest.raises(ValueError, match="padding_mode"):
+        P.tap_matrix(4, 3, 1, 1, "reflect")
+    with pytest.raises(ValueError, match="slopes"):
+        T.log2_forward_product([9, 9], [0.1, 0.1], [0.0])

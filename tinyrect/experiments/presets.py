@@ -1,0 +1,100 @@
+"""Sizes of every reproduction, per mode: "full" (default), "quick" (--quick) and "smoke" (tests).
+
+Calibrated on this project's 2-core machine (PAPER.md, "Measured here at small scale"): plain
+3×3 ReLU nets of width 16 on 8×8 digits, flatten + fc head, SGD lr 0.002, momentum 0.9, weight
+decay 5e-4 (not on biases or PReLU a), batch 64. The Table 1/2 net (models.slopes_net) uses
+lr 0.01. The sizes below were chosen for the time budget (quick <= 3 min, full <= 20 min), never
+to make a claim come out one way or the other.
+"""
+from __future__ import annotations
+
+import copy
+import sys
+
+DEFAULT_SEEDS = {"full": 3, "quick": 3, "smoke": 2}
+
+_SCHEMES = ("he_fan_in", "he_fan_out", "xavier", "gaussian")
+_TRAIN = dict(momentum=0.9, weight_decay=5e-4, batch_size=64, max_train=None)
+
+PRESETS = {
+    "full": dict(
+        variance=dict(depth=30, widths=[32], batch=128, draws=16, schemes=list(_SCHEMES)),
+        depth=dict(depths=[6, 10, 14, 22, 30], width=16, epochs=8, lr=0.002, inits=["he", "xavier"],
+                   fig2_depth=22, fig3_depth=30, **_TRAIN),
+        table=dict(width=16, fc_width=64, epochs=10, lr=0.01, **_TRAIN),
+    ),
+    "quick": dict(
+        variance=dict(depth=30, widths=[32], batch=64, draws=6, schemes=list(_SCHEMES)),
+        depth=dict(depths=[6, 22, 30], width=16, epochs=4, lr=0.002, inits=["he", "xavier"],
+                   fig2_depth=22, fig3_depth=30, **_TRAIN),
+        table=dict(width=8, fc_width=32, epochs=5, lr=0.01, **_TRAIN),
+    ),
+    "smoke": dict(
+        variance=dict(depth=10, widths=[32], batch=16, draws=3, schemes=list(_SCHEMES)),
+        depth=dict(depths=[3, 5], width=4, epochs=1, lr=0.002, inits=["he", "xavier"],
+                   fig2_depth=3, fig3_depth=5, **dict(_TRAIN, max_train=192)),
+        table=dict(width=4, fc_width=8, epochs=1, lr=0.01, **dict(_TRAIN, max_train=192)),
+    ),
+}
+
+
+def build(mode: str, seeds: int, data) -> dict:
+    """The configuration of every section for `mode`, with seeds 0..seeds-1."""
+    config = copy.deepcopy(PRESETS[mode])
+    for key in ("depth", "table"):
+        config[key]["seeds"] = list(range(seeds))
+    if data.name not in ("digits",) and mode != "smoke":
+        # larger data sets: the same number of steps as digits (1,437 examples per epoch)
+        for key in ("depth", "table"):
+            config[key]["max_train"] = config[key]["max_train"] or 1437
+    return config
+
+
+def planned_steps(config: dict, sections, data) -> int:
+    """Total training steps the progress bar counts (the variance section counts its nets)."""
+    from tinyrect.experiments import accuracy, depth, slopes, variance_section
+
+    total = 0
+    if "variance" in sections:
+        total += variance_section.planned_steps(config["variance"])
+    if "depth" in sections:
+        total += depth.planned_steps(config["depth"], data)
+    if "slopes" in sections:
+        total += slopes.planned_steps(config["table"], data)
+    if "accuracy" in sections:
+        total += accuracy.planned_steps(config["table"], data, shared_with_slopes="slopes" in sections)
+    return total
+
+
+def describe(config: dict, mode: str, args, data) -> dict:
+    """The `config` entry of results.json: what ran, on what, with which versions."""
+    import platform
+
+    import numba
+    import numpy
+
+    import tinyrect
+
+    return dict(
+        mode=mode, seeds=config["depth"]["seeds"], dataset=args.dataset, data=repr(data),
+        sections=list(args.sections), command=" ".join(["tinyrect"] + sys.argv[1:]),
+        versions=dict(tinyrect=tinyrect.__version__, numpy=numpy.__version__, numba=numba.__version__,
+                      python=platform.python_version()),
+        threads=tinyrect.get_num_threads(), cpu_count=_cpu_count(), load_average=_load(),
+        settings={k: v for k, v in config.items()}, seconds={},
+    )
+
+
+def _cpu_count():
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _load():
+    import os
+
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None

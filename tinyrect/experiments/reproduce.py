@@ -1,0 +1,253 @@
+"""`tinyrect reproduce`: the paper's Figures 2/3 and Tables 1/2 (and the variance argument of
+Sec. 2.2) at small scale, written to a report folder.
+
+    tinyrect reproduce --quick                 # a few minutes on a 2-core laptop
+    tinyrect reproduce --out my_report --seeds 5 --sections depth,accuracy
+
+Output (default `reproduce_output/`): report.md, PNG figures, results.json. The folder is built
+in a temporary sibling and swapped in at the end, so it always holds ONE complete run: a rerun
+replaces every file, and Ctrl-C leaves the previous output untouched (the interrupted run's
+finished sections go to `<out>.partial/`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from tinyrect.experiments import presets
+
+SECTIONS = ("variance", "depth", "slopes", "accuracy")
+MARKER = ".tinyrect-reproduce"  # a folder holding this file may be replaced by a rerun
+
+
+# ----------------------------------------------------------------------------- arguments
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _dataset(text: str) -> str:
+    name, sep, path = text.partition(":")
+    key = name.strip().lower()
+    if key in ("digits", "shapes") and not path:
+        return key
+    if key in ("mnist", "fashion_mnist", "cifar10"):
+        if not path:
+            raise argparse.ArgumentTypeError(f"{key} needs a folder: --dataset {key}:PATH")
+        return f"{key}:{path}"
+    raise argparse.ArgumentTypeError(
+        f"unknown data set {text!r}; choose digits, shapes, mnist:PATH, fashion_mnist:PATH or cifar10:PATH")
+
+
+def _sections(text: str) -> list:
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in chosen if s not in SECTIONS]
+    if bad or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown section(s) {', '.join(bad) or repr(text)}; choose from {','.join(SECTIONS)}")
+    return [s for s in SECTIONS if s in chosen]  # the report's order
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller nets and fewer steps (about 3 minutes on 2 cores)")
+    parser.add_argument("--out", metavar="DIR", default="reproduce_output",
+                        help="report folder (default: reproduce_output/); replaced as a whole")
+    parser.add_argument("--seeds", metavar="N", type=_positive_int, default=None,
+                        help="seeds per configuration (default: 3)")
+    parser.add_argument("--dataset", metavar="SPEC", type=_dataset, default="digits",
+                        help="digits (default), shapes, mnist:PATH, fashion_mnist:PATH, cifar10:PATH")
+    parser.add_argument("--sections", metavar="LIST", type=_sections, default=list(SECTIONS),
+                        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
+    parser.add_argument("--threads", metavar="N", type=_positive_int, default=None,
+                        help="threads for numba and BLAS (default: all cores)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: tiny nets
+
+
+# ----------------------------------------------------------------------------- output folder
+def _check_out(out: Path) -> str | None:
+    """Why `out` must not be replaced (None if it may): only our own report folders are."""
+    if out.exists() and not out.is_dir():
+        return f"--out {out} exists and is not a folder; choose another --out"
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        return (f"--out {out} is a non-empty folder that tinyrect reproduce did not write; it would be "
+                f"replaced as a whole, so choose a new or empty folder")
+    if out.resolve() in (Path.home().resolve(), Path("/").resolve(), Path.cwd().resolve()):
+        return f"--out {out} would replace {out.resolve()}; choose a sub-folder"
+    return None
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace `out` by `tmp` with renames: `out` is never a mix of two runs."""
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    if out.exists():
+        os.replace(out, old)
+    os.replace(tmp, out)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_json(path: Path, obj) -> None:
+    text = json.dumps(obj, indent=1, allow_nan=True, default=_jsonable)
+    path.write_text(text)
+
+
+def _jsonable(value):
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+    except ImportError:
+        pass
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- main
+def run(args) -> int:
+    out = Path(args.out).expanduser()
+    problem = _check_out(out)
+    if problem:
+        print(f"tinyrect reproduce: {problem}", file=sys.stderr)
+        return 2
+    mode = "smoke" if args.smoke else ("quick" if args.quick else "full")
+    seeds = args.seeds or presets.DEFAULT_SEEDS[mode]
+    try:
+        from tinyrect.data import load_dataset
+
+        data = load_dataset(args.dataset)
+    except (FileNotFoundError, ValueError, OSError) as err:
+        print(f"tinyrect reproduce: cannot load --dataset {args.dataset}: {err}", file=sys.stderr)
+        return 2
+    import tinyrect as tr
+
+    if args.threads:
+        tr.set_num_threads(args.threads)
+    config = presets.build(mode, seeds, data)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    (tmp / MARKER).write_text("written by `tinyrect reproduce`; a rerun replaces this folder\n")
+    results = {"config": presets.describe(config, mode, args, data)}
+    figures, cache = {}, {}
+    progress = _progress_bar(config, args.sections, data, args.no_progress)
+    failed = []
+    t_start = time.perf_counter()
+    try:
+        for section in args.sections:
+            progress.set_description(section)
+            t0 = time.perf_counter()
+            _log(progress, f"[{section}] starting")
+            try:
+                results[section] = _run_section(section, config, data, cache, progress)
+                figures[section] = _plot_section(section, results[section], tmp, plt)
+            except KeyboardInterrupt:
+                raise
+            except Exception as err:  # a broken section is reported, the others still run
+                traceback.print_exc()
+                failed.append(section)
+                results[section] = dict(error=f"{type(err).__name__}: {err}", claim_held=False, claims=[])
+                figures[section] = []
+            seconds = time.perf_counter() - t0
+            results["config"]["seconds"][section] = round(seconds, 1)
+            _log(progress, f"[{section}] done in {seconds:.1f} s")
+    except KeyboardInterrupt:
+        progress.close()
+        results["config"]["seconds"]["total"] = round(time.perf_counter() - t_start, 1)
+        results["config"]["interrupted"] = True
+        partial = out.with_name(out.name + ".partial")
+        _finish(tmp, results, figures, plt, partial=True)
+        if partial.exists():
+            shutil.rmtree(partial, ignore_errors=True)
+        os.replace(tmp, partial)
+        print(f"\ninterrupted (Ctrl-C): {out} was left as it was; the finished sections are in "
+              f"{partial}", file=sys.stderr)
+        return 130
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    progress.close()
+    results["config"]["seconds"]["total"] = round(time.perf_counter() - t_start, 1)
+    _finish(tmp, results, figures, plt, partial=False)
+    _swap_in(tmp, out)
+    _print_summary(results, out)
+    return 1 if failed else 0
+
+
+def _run_section(section, config, data, cache, progress):
+    step = lambda _i, _loss: progress.update(1)  # noqa: E731
+    log = lambda text: _log(progress, text)  # noqa: E731
+    if section == "variance":
+        from tinyrect.experiments import variance_section
+
+        return variance_section.run(config["variance"], data, on_step=step, log=log)
+    if section == "depth":
+        from tinyrect.experiments import depth
+
+        return depth.run(config["depth"], data, on_step=step, log=log)
+    if section == "slopes":
+        from tinyrect.experiments import slopes
+
+        return slopes.run(config["table"], data, cache, on_step=step, log=log)
+    from tinyrect.experiments import accuracy
+
+    return accuracy.run(config["table"], data, cache, on_step=step, log=log)
+
+
+def _plot_section(section, result, folder, plt):
+    import importlib
+
+    name = "variance_section" if section == "variance" else section
+    module = importlib.import_module(f"tinyrect.experiments.{name}")
+    return module.plot(result, folder, plt)
+
+
+def _finish(folder: Path, results, figures, plt, partial: bool) -> None:
+    from tinyrect.experiments import report
+
+    _write_json(folder / "results.json", results)
+    (folder / "report.md").write_text(report.render(results, figures, partial=partial))
+
+
+def _progress_bar(config, sections, data, disabled):
+    from tqdm.auto import tqdm
+
+    from tinyrect.experiments import presets as p
+
+    total = p.planned_steps(config, sections, data)
+    return tqdm(total=total, unit="step", disable=disabled, dynamic_ncols=True, file=sys.stderr)
+
+
+def _log(progress, text: str) -> None:
+    progress.write(text, file=sys.stdout)
+
+
+def _print_summary(results, out: Path) -> None:
+    print(f"\nreport: {out / 'report.md'}")
+    secs = results["config"]["seconds"]
+    for section in SECTIONS:
+        if section in results:
+            claims = results[section].get("claims", [])
+            verdict = ", ".join(f"{c['name']} {'held' if c['claim_held'] else 'NOT held'}" for c in claims)
+            print(f"  {section:9s} {secs.get(section, 0):7.1f} s   {verdict or results[section].get('error', '')}")
+    print(f"  total     {secs['total']:7.1f} s")

@@ -1,0 +1,285 @@
+"""Measured vs predicted variance of deep plain nets: init schemes × widths × weight draws.
+
+The paper's Eq. (9) and (13) are expectations over the weights. One network is one draw: its
+log-variance random-walks with depth (the spread shrinks with width), so we measure many draws
+and compare the log2 of the MEAN variance ratio with the prediction, with a bootstrap 95% interval
+over the draws. On small maps zero padding also matters (tinyrect.theory_padding): the prediction
+that applies is the padding-aware one (equal to the paper's for circular padding).
+
+    res = measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws=16)
+    for run in res["runs"]: print(run["scheme"], run["width"], run["forward"])
+    failures = [c for c in check_claims(res) if not c["ok"]]
+
+Everything returned is plain dicts, lists and floats (JSON-serializable). Used by lessons 05-07
+and by `tinyrect reproduce`.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+import tinyrect as tr
+from tinyrect import init, nn, theory
+from tinyrect.probes import record
+from tinyrect.theory_padding import padded_backward_prediction, padded_forward_prediction
+
+SCHEMES = ("he_fan_in", "he_fan_out", "xavier", "gaussian")
+LABELS = {"he_fan_in": "He fan_in (Eq. 10)", "he_fan_out": "He fan_out (Eq. 14)",
+          "xavier": "Xavier", "gaussian": "0.01 Gaussian", "he_relu": "He for ReLU (a ignored)"}
+
+
+# ----------------------------------------------------------------------------- nets and inits
+def plain_net(depth: int = 30, width=32, in_channels: int = 1, rectifier: str = "relu", a: float = 0.25,
+              padding_mode: str = "zeros", dtype=np.float32):
+    """`depth` 3×3 convolutions (padding 1, no bias), each followed by a rectifier.
+
+    `width` is an int (every layer) or a list of the d_l. rectifier: 'relu', 'leaky' (fixed
+    slope a) or 'prelu' (channel-shared, initial a).
+    """
+    widths = [int(width)] * depth if np.ndim(width) == 0 else [int(w) for w in width]
+    if len(widths) != depth:
+        raise ValueError(f"plain_net: {len(widths)} widths for depth {depth}")
+    layers, c = [], in_channels
+    for d in widths:
+        layers.append(nn.Conv2d(c, d, 3, padding=1, bias=False, padding_mode=padding_mode, dtype=dtype))
+        if rectifier == "relu":
+            layers.append(nn.ReLU())
+        elif rectifier == "leaky":
+            layers.append(nn.LeakyReLU(a))
+        elif rectifier == "prelu":
+            layers.append(nn.PReLU(1, init=a, dtype=dtype))
+        else:
+            raise ValueError(f"rectifier={rectifier!r}: use 'relu', 'leaky' or 'prelu'")
+        c = d
+    return nn.Sequential(*layers)
+
+
+def init_net(model, scheme: str, rng: np.random.Generator, a: float = 0.0, std: float = 0.01):
+    """Re-initialize every conv/linear weight of `model` with a named scheme (tinyrect.init).
+
+    'he_fan_in' kaiming_normal_(a, fan_in) (Eq. 10/15), 'he_fan_out' (Eq. 14), 'xavier'
+    xavier_normal_, 'gaussian' normal_(0, std), 'he_relu' kaiming_normal_ with a = 0 whatever
+    the rectifier (the PReLU-unaware choice lesson 07 measures).
+    """
+    for m in theory.flatten_layers(model):
+        if not theory._weight_kind(m):
+            continue
+        if scheme in ("he_fan_in", "he_fan_out"):
+            init.kaiming_normal_(m.weight, a=a, mode=scheme[3:], nonlinearity="leaky_relu", rng=rng)
+        elif scheme == "he_relu":
+            init.kaiming_normal_(m.weight, a=0.0, mode="fan_in", nonlinearity="relu", rng=rng)
+        elif scheme == "xavier":
+            init.xavier_normal_(m.weight, rng=rng)
+        elif scheme == "gaussian":
+            init.normal_(m.weight, 0.0, std, rng=rng)
+        else:
+            raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES + ('he_relu',)}")
+    return model
+
+
+def digits_batch(batch: int = 128, seed: int = 0) -> np.ndarray:
+    """`batch` digits from the training split (globally standardized), N×1×8×8 float32."""
+    from tinyrect.data import digits
+
+    x = digits().x_train
+    idx = np.random.default_rng(seed).choice(len(x), size=min(batch, len(x)), replace=False)
+    return np.ascontiguousarray(x[np.sort(idx)])
+
+
+# ----------------------------------------------------------------------------- statistics
+def log2_mean(log2_values) -> float:
+    """log2 of the mean of 2**v, computed without under/overflow (log-sum-exp in base 2)."""
+    v = np.asarray(log2_values, dtype=np.float64)
+    m = v.max()
+    return float(m + np.log2(np.mean(np.exp2(v - m))))
+
+
+def bootstrap_ci(log2_values, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> list:
+    """Bootstrap interval of log2(mean of 2**v) over the draws (resampling draws)."""
+    v = np.asarray(log2_values, dtype=np.float64)
+    idx = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
+    m = v.max()
+    stats = m + np.log2(np.mean(np.exp2(v[idx] - m), axis=1))
+    lo, hi = np.percentile(stats, [50 * (1 - level), 50 * (1 + level)])
+    return [float(lo), float(hi)]
+
+
+def _summary(log2_ratios, paper: float, padded: float, n_boot: int, seed: int) -> dict:
+    r = np.asarray(log2_ratios)
+    return {"log2_mean_ratio": log2_mean(r), "ci95": bootstrap_ci(r, n_boot, seed),
+            "sd_log2": float(r.std(ddof=1)) if len(r) > 1 else 0.0, "median_log2": float(np.median(r)),
+            "paper": float(paper), "padded": float(padded), "per_draw_log2": r.tolist()}
+
+
+# ----------------------------------------------------------------------------- the measurement
+def measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws: int = 16, depth: int = 30,
+            batch: int = 128, padding_mode: str = "zeros", backward: bool = True, x=None, seed: int = 0,
+            rectifier: str = "relu", a: float = 0.0, std: float = 0.01, dtype="auto", n_boot: int = 2000,
+            first: int = 2, on_draw=None) -> dict:
+    """Measure per-layer log2 Var[y_l] (and Var[Δx_l]) of `draws` plain nets per scheme and width.
+
+    Returns {"config": ..., "runs": [run, ...]} with, per (scheme, width):
+      log2_var_y[draw][l], log2_var_dx[draw][l]                      measured, absolute
+      predicted: paper_forward/padded_forward (log2 Var[y_l]/Var[y_1]),
+                 paper_backward/padded_backward (log2 Var[Δx_l]/Var[Δx_{L+1}])
+      forward:  summary of log2 Var[y_L]/Var[y_first] over draws (log2 of the mean ratio, its
+                bootstrap 95% interval, sd of log2 per draw, the paper's and the padding-aware
+                predictions); backward: the same for Var[Δx_first]/Var[Δx_L].
+    Each (scheme, width, draw) gets its own seed. dtype='auto' uses float64 only when the
+    predicted variance ratio falls below 2^-190 (std below about 2^-95 relative to layer 1: the
+    0.01 Gaussian on nets narrower than 32), float32 otherwise; statistics are always float64. `on_draw(run_index, draw)` is called after each net (for progress bars).
+    """
+    x = digits_batch(batch, seed) if x is None else np.asarray(x)
+    input_map = np.mean(np.asarray(x, dtype=np.float64) ** 2, axis=(0, 1))   # E[x_1²] per position
+    runs, t_all = [], time.perf_counter()
+    for si, scheme in enumerate(schemes):
+        for wi, width in enumerate(widths):
+            t0 = time.perf_counter()
+            widths_l = [int(width)] * depth if np.ndim(width) == 0 else list(width)
+            init_scheme = "he_fan_in" if scheme == "he_relu" else scheme
+            specs = theory.plain_net_specs(depth, None, in_channels=x.shape[1], widths=widths_l,
+                                           scheme=init_scheme, a=a, std=std, padding_mode=padding_mode)
+            if scheme == "he_relu":      # weights sized for ReLU, but the rectifier has slope a
+                relu_specs = theory.plain_net_specs(depth, None, x.shape[1], widths=widths_l, a=0.0)
+                for s, r in zip(specs, relu_specs):
+                    s.var_w = r.var_w
+            paper = theory.predict_specs(specs)
+            pad_f = padded_forward_prediction(specs, input_map=input_map)
+            pad_b = padded_backward_prediction(specs, input_size=input_map.shape)
+            lowest = min(paper.log2_forward + paper.log2_backward)
+            dt = (np.float64 if lowest < -190 else np.float32) if dtype == "auto" else np.dtype(dtype).type
+            xb = x.astype(dt)
+            var_y, var_dx = [], []
+            for draw in range(draws):
+                ss = np.random.SeedSequence([seed, si, wi, draw, 7])
+                rng_w, rng_g = (np.random.default_rng(s) for s in ss.spawn(2))
+                model = plain_net(depth, widths_l, x.shape[1], rectifier, a, padding_mode, dtype=dt)
+                init_net(model, scheme, rng_w, a=a, std=std)
+                res = record(model, xb, seed=int(rng_g.integers(2 ** 31)), backward=backward)
+                var_y.append(res.log2("var_y").tolist())
+                var_dx.append(res.log2("var_dx").tolist() if backward else [])
+                if on_draw is not None:
+                    on_draw(len(runs), draw)
+            L = depth
+            vy = np.array(var_y)
+            run = {"scheme": scheme, "label": LABELS.get(scheme, scheme), "width": width if np.ndim(width) == 0 else list(width),
+                   "padding_mode": padding_mode, "dtype": np.dtype(dt).name, "log2_var_y": var_y, "log2_var_dx": var_dx,
+                   "predicted": {"paper_forward": paper.log2_forward, "padded_forward": pad_f,
+                                 "paper_backward": paper.log2_backward, "padded_backward": pad_b}}
+            run["forward"] = _summary(vy[:, L - 1] - vy[:, first - 1],
+                                      paper.forward_ratio_log2(first, L), pad_f[L - 1] - pad_f[first - 1],
+                                      n_boot, seed)
+            if backward:
+                vb = np.array(var_dx)
+                run["backward"] = _summary(vb[:, first - 1] - vb[:, L - 1],
+                                           paper.log2_backward[first - 1] - paper.log2_backward[L - 1],
+                                           pad_b[first - 1] - pad_b[L - 1], n_boot, seed)
+            run["seconds"] = round(time.perf_counter() - t0, 2)
+            runs.append(run)
+    config = dict(schemes=list(schemes), widths=[w if np.ndim(w) == 0 else list(w) for w in widths],
+                  draws=draws, depth=depth, batch=int(x.shape[0]), padding_mode=padding_mode,
+                  backward=backward, seed=seed, rectifier=rectifier, a=a, std=std, first=first,
+                  input_map=input_map.tolist(), seconds=round(time.perf_counter() - t_all, 2))
+    return {"config": config, "runs": runs}
+
+
+def check_claims(result: dict, margin: float = 0.5, min_width: int = 32) -> list:
+    """The issue's check, per run of width >= min_width: log2 of the mean ratio agrees with the
+    applicable (padding-aware) prediction within its bootstrap 95% interval widened by ±margin.
+
+    Returns [{"ok", "message", ...}]. On zero-padded runs it also reports whether the paper's
+    unmodified formula falls outside that widened interval (`paper_misses`).
+    """
+    checks = []
+    for run in result["runs"]:
+        width = run["width"] if np.ndim(run["width"]) == 0 else min(run["width"])
+        if width < min_width:
+            continue
+        for direction in ("forward", "backward"):
+            s = run.get(direction)
+            if s is None:
+                continue
+            lo, hi = s["ci95"][0] - margin, s["ci95"][1] + margin
+            ok = lo <= s["padded"] <= hi
+            paper_misses = not (lo <= s["paper"] <= hi)
+            what = "Var[y_L]/Var[y_2]" if direction == "forward" else "Var[Δx_2]/Var[Δx_L]"
+            checks.append({
+                "ok": bool(ok), "scheme": run["scheme"], "width": run["width"], "direction": direction,
+                "padding_mode": run["padding_mode"], "paper_misses": bool(paper_misses),
+                "message": (f"{run['label']}, width {run['width']}, {run['padding_mode']} padding, "
+                            f"{direction} log2 {what}: measured {s['log2_mean_ratio']:.2f} "
+                            f"[95% CI {s['ci95'][0]:.2f}, {s['ci95'][1]:.2f}], padding-aware prediction "
+                            f"{s['padded']:.2f}, paper {s['paper']:.2f}")})
+    return checks
+
+
+def summary_table(result: dict) -> str:
+    """One line per run and direction: measured log2 mean ratio, CI, sd, predictions."""
+    rows = [f"{'init':<22} {'width':>5} {'pad':<8} {'dir':<8} {'measured':>9} {'95% CI':>17} "
+            f"{'sd/draw':>7} {'padded':>8} {'paper':>8}"]
+    for run in result["runs"]:
+        for direction in ("forward", "backward"):
+            s = run.get(direction)
+            if s:
+                rows.append(f"{run['label']:<22} {str(run['width']):>5} {run['padding_mode']:<8} {direction:<8} "
+                            f"{s['log2_mean_ratio']:>9.2f} [{s['ci95'][0]:>7.2f},{s['ci95'][1]:>7.2f}] "
+                            f"{s['sd_log2']:>7.2f} {s['padded']:>8.2f} {s['paper']:>8.2f}")
+    return "\n".join(rows)
+
+
+def plot_runs(result: dict, path=None, direction: str = "forward", ax=None, title: str = ""):
+    """log2 variance vs depth: each draw (thin), the log2 of the mean over draws (dots), and the
+    paper's (dashed) and padding-aware (solid) predictions, relative to layer 1 (forward) or the
+    last layer (backward). Returns the figure; saves it if `path` is given."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = (plt.subplots(figsize=(6.5, 4.2)) if ax is None else (ax.figure, ax))
+    for i, run in enumerate(result["runs"]):
+        key = "log2_var_y" if direction == "forward" else "log2_var_dx"
+        v = np.array(run[key])
+        if v.size == 0:
+            continue
+        v = v - (v[:, :1] if direction == "forward" else v[:, -1:])
+        depth = np.arange(1, v.shape[1] + 1)
+        color = f"C{i % 10}"
+        ax.plot(depth, v.T, color=color, lw=0.5, alpha=0.25)
+        ax.plot(depth, [log2_mean(col) for col in v.T], "o", color=color, ms=3,
+                label=f"{run['label']}, width {run['width']}")
+        pf = np.array(run["predicted"]["paper_" + direction])
+        pp = np.array(run["predicted"]["padded_" + direction])
+        if direction == "backward":
+            pf, pp = pf - pf[-1], pp - pp[-1]
+        ax.plot(depth, pp, "-", color=color, lw=1.5)
+        ax.plot(depth, pf, "--", color=color, lw=1)
+    ylab = "log2 Var[y_l] / Var[y_1]" if direction == "forward" else "log2 Var[Δx_l] / Var[Δx_L]"
+    ax.set(xlabel="layer l", ylabel=ylab, title=title or f"{direction}: draws (thin), "
+           "log2 mean (dots), padding-aware (solid), paper (dashed)")
+    ax.title.set_fontsize(9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    if path is not None:
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig
+
+
+def run(config: dict | None = None, data=None, on_step=None, log=print) -> dict:
+    """Entry point for `tinyrect reproduce`: config keys are measure()'s arguments (plus `seeds`,
+    a list whose length is taken as `draws`, and `width` for a single width). Returns the
+    measure() dict with "checks" added."""
+    cfg = dict(config or {})
+    if "seeds" in cfg:
+        cfg["draws"] = max(len(cfg.pop("seeds")), cfg.get("draws", 0))
+    if "width" in cfg:
+        cfg["widths"] = (cfg.pop("width"),)
+    cfg.pop("kind", None)
+    if data is not None and "x" not in cfg:
+        cfg["x"] = np.ascontiguousarray(data.x_train[: cfg.get("batch", 128)])
+    if on_step is not None:
+        cfg["on_draw"] = lambda i, d: on_step(d, None)
+    result = measure(**cfg)
+    result["checks"] = check_claims(result)
+    if log is not None:
+        log(summary_table(result))
+    return result
