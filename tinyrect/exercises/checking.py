@@ -15,8 +15,8 @@ Grading one part:
      sums in, is ~1e-15; float32 arithmetic hidden inside a float64 answer is ~1e-7 and fails);
   3. backward parts: also compare with central differences of the reference forward, on the cases
      that stay away from kinks;
-  4. a wrong output is diagnosed: the first catalogue variant that reproduces the student's answer
-     on every case names the mistake; else a sign flip or a constant factor; else the worst element.
+  4. a wrong output is diagnosed (diagnosis.py): a catalogue variant that reproduces the student's
+     answer names the mistake; else a region, a sign flip, a factor, or the worst entry.
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ import numpy as np
 TOL = 1e-9         # relative error above which an output is wrong (float64)
 FD_TOL = 1e-6      # against central differences (exact for piecewise-linear ops, up to rounding)
 FD_ENTRIES = 24    # entries per input checked by finite differences, chosen at random (seeded)
-MATCH_TOL = 1e-6   # a catalogue variant "is" the student's answer when this close to it
+MATCH_TOL = 1e-8   # a catalogue variant "is" the student's answer when this close to it
 TIME_LIMIT = 10.0  # seconds per call of a student's function
 
 
@@ -330,6 +330,7 @@ def grade_part(fn, part: Part, student_file=None, seconds=TIME_LIMIT) -> PartRes
         if hint and hint not in result.hints:
             result.hints.append(hint)
     # compare the well-formed outputs with the reference, output by output
+    from tinyrect.exercises.diagnosis import diagnose  # here: diagnosis.py builds on this module
     details = []
     for k, name in enumerate(part.outputs):
         good = [i for i, o in enumerate(outcomes) if o.values is not None and o.values[k] is not None]
@@ -381,116 +382,3 @@ def _error(got, want, kind) -> float:
     if kind == "ints":  # 0 when equal, else the relative error of the worst entry
         return rel_error(np.array(got, dtype=np.float64), np.array(want, dtype=np.float64))
     return rel_error(got, want)
-
-
-def diagnose(part: Part, k: int, cases, got, want) -> str:
-    """Name the mistake behind output k.
-
-    1. a catalogue variant that reproduces the student's answer everywhere;
-    2. else the variant that explains the most wrong entries (ties: the one that agrees with the
-       student on the most entries), plus a second one for the entries left, if one explains them
-       all (two mistakes at once, e.g. a hard-coded slope and the wrong side at y == 0);
-    3. else a flipped sign or a constant factor; else the worst entry, with the inputs there.
-    """
-    name = part.outputs[k]
-    student, right, scale, where = _flatten(got), _flatten(want), [], []
-    for i, (g, w) in enumerate(zip(got, want)):
-        size = np.size(g)
-        scale.append(np.full(size, max(np.max(np.abs(np.asarray(g, dtype=np.float64))),
-                                       np.max(np.abs(np.asarray(w, dtype=np.float64))), 1e-300)))
-        where += [(i, j) for j in range(size)]
-    scale = np.concatenate(scale)
-    wrong = np.abs(student - right) > part.tol * scale
-    candidates, regions = [], []
-    for variant in part.catalogue:
-        if variant.outputs is not None and name not in variant.outputs:
-            continue
-        if variant.region is not None:
-            regions.append((variant, _region_mask(variant, cases, got)))
-            continue
-        values = _variant_values(variant, cases, k, part, got)
-        with np.errstate(invalid="ignore"):
-            agree = np.abs(student - values) <= MATCH_TOL * scale
-        if agree.all():
-            return variant.hint
-        candidates.append((variant, agree))
-    for variant, inside in regions:
-        if not (wrong & ~inside).any():
-            return variant.hint
-    n_wrong = int(wrong.sum())
-    ranked = sorted(candidates, key=lambda c: (-int((c[1] & wrong).sum()), -int(c[1].sum())))
-    if ranked and (ranked[0][1] & wrong).any():
-        first, agree = ranked[0]
-        rest = wrong & ~agree
-        if not rest.any():
-            return first.hint
-        ranked_rest = sorted(candidates[:], key=lambda c: (-int((c[1] & rest).sum()), -int(c[1].sum())))
-        for second, agree2 in ranked_rest[:1] + regions:
-            if second is not first and not (rest & ~agree2).any():
-                return f"{first.hint}; and also: {second.hint}"
-        return (f"{first.hint} (this explains {int((agree & wrong).sum())} of the {n_wrong} wrong entries; "
-                f"of the others, the {worst_entry(part, cases, got, want, student, right, scale, where, rest)})")
-    if rel_error(student, -right) < MATCH_TOL:
-        return "the sign is flipped"
-    denom = float(right @ right)
-    if denom > 0:
-        factor = float(student @ right) / denom
-        if abs(factor - 1) > 1e-6 and rel_error(student, factor * right) < MATCH_TOL:
-            return f"your answer is the right one times {factor:.6g}: a missing or extra constant factor"
-    if float(np.max(np.abs(student - right) / scale)) < 1e-4:
-        return ("close but not exact: precision is lost somewhere; do you compute in float32 (np.float32, "
-                "astype, dtype=...)? Keep float64 end to end")
-    return "the " + worst_entry(part, cases, got, want, student, right, scale, where, wrong)
-
-
-def _flatten(values):
-    return np.concatenate([np.ravel(np.asarray(v, dtype=np.float64)) for v in values])
-
-
-def _region_mask(variant, cases, got):
-    blocks = []
-    for case, g in zip(cases, got):
-        try:
-            mask = np.asarray(variant.region(*case.args, **case.kwargs), dtype=bool)
-            blocks.append(mask.ravel() if mask.shape == np.shape(g) else np.zeros(np.size(g), bool))
-        except Exception:
-            blocks.append(np.zeros(np.size(g), bool))
-    return np.concatenate(blocks)
-
-
-def _variant_values(variant, cases, k, part, got):
-    """The variant's output k on every case, flattened; NaN where it raises or has another shape."""
-    blocks = []
-    for case, g in zip(cases, got):
-        block = np.full(np.size(g), np.nan)
-        try:
-            with np.errstate(all="ignore"):
-                value = _as_outputs(variant.fn(*[_copy(a) for a in case.args],
-                                               **{n: _copy(v) for n, v in case.kwargs.items()}), part)[k]
-            value = np.asarray(value, dtype=np.float64)
-            if value.shape == np.shape(g):
-                block = value.ravel()
-        except Exception:
-            pass
-        blocks.append(block)
-    return np.concatenate(blocks)
-
-
-def worst_entry(part, cases, got, want, student, right, scale, where, mask) -> str:
-    """'worst entry [1, 2] is 0.7, expected 0.175, with x (4, 3), a (1,) = [-0.35]; there x = -0.3'."""
-    errors = np.where(mask, np.abs(student - right) / scale, -1.0)
-    i, j = where[int(np.argmax(errors))]
-    case, g, w = cases[i], got[i], want[i]
-    if part.kind == "scalar":
-        return f"worst case: with {shapes_of(case)} you returned {g:.10g}, expected {w:.10g}"
-    if part.kind == "ints":
-        return f"worst case: with {shapes_of(case)} you returned {tuple(g)}, expected {tuple(w)}"
-    index = np.unravel_index(j, w.shape)
-    text = (f"worst entry [{', '.join(str(int(t)) for t in index)}] is {g[index]:.6g}, expected "
-            f"{w[index]:.6g}, with {shapes_of(case)}")
-    there = [f"{n} = {arg[index]:.6g}" for n, arg in zip(case.names, case.args)
-             if isinstance(arg, np.ndarray) and arg.shape == w.shape]
-    if len(index) >= 2:
-        there += [f"{n}[{index[1]}] = {arg[index[1]]:.6g}" for n, arg in zip(case.names, case.args)
-                  if isinstance(arg, np.ndarray) and arg.ndim == 1 and arg.size == w.shape[1] > 1]
-    return text + ("; there " + ", ".join(there) if there else "")

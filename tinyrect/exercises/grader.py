@@ -157,21 +157,24 @@ def _grade(name, path, seconds, allow_reference) -> ExerciseResult:
         return ExerciseResult(name, path, "fail", message=f"{path.name} uses tinyrect's reference solutions "
                                                           f"(tinyrect.exercises.solutions): write your own")
     saved = dict(vars(np))
-    module, problem = load_student_file(path)
-    if module is None:
-        _numpy_changes(saved)
-        return ExerciseResult(name, path, "error", message=problem)
-    result = ExerciseResult(name, path)
-    for part in [None] + ex.parts():
-        if part is None:   # first: did the import itself change NumPy?
-            pass
-        else:
-            result.parts.append(grade_part(getattr(module, part.func, None), part, str(path.resolve()),
-                                           seconds or TIME_LIMIT))
+
+    def numpy_replaced():
         changed = _numpy_changes(saved)
-        if changed:
-            return ExerciseResult(name, path, "error", message=f"{path.name} replaces NumPy's own "
-                                  f"{', '.join('np.' + c for c in changed)}; grading stopped (do not assign to np.*)")
+        return changed and ExerciseResult(name, path, "error", message=f"{path.name} replaces NumPy's own "
+                                          f"{', '.join('np.' + c for c in changed)}; grading stopped "
+                                          f"(do not assign to np.*)")
+
+    module, problem = load_student_file(path)
+    stop = numpy_replaced()
+    if stop or module is None:
+        return stop or ExerciseResult(name, path, "error", message=problem)
+    result = ExerciseResult(name, path)
+    for part in ex.parts():
+        result.parts.append(grade_part(getattr(module, part.func, None), part, str(path.resolve()),
+                                       seconds or TIME_LIMIT))
+        stop = numpy_replaced()
+        if stop:
+            return stop
     statuses = {p.status for p in result.parts}
     if statuses == {"pass"}:
         result.status = "pass"
@@ -366,7 +369,8 @@ def run(args) -> int:
 def _finish_single(results, args) -> int:
     print_report(results)
     if args.csv:
-        write_csv(Path(args.csv), [("student", results)], [r.name for r in results])
+        label = "solutions" if args.solutions else Path(args.path).stem if args.path else Path.cwd().name
+        write_csv(Path(args.csv), [(label, results)], [r.name for r in results])
         print(f"wrote {args.csv}")
     return 0 if all(r.passed for r in results) else 1
 

@@ -1,5 +1,4 @@
 """Reference solution: a fully connected layer y = W x + b (the paper's Eq. 5) on a batch."""
-import numpy as np
 
 
 def linear_forward(x, w, b):
