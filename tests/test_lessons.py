@@ -71,12 +71,6 @@ def test_cli_unknown_lesson_is_a_clear_error(capsys):
     assert "no lesson '99'" in err and "01" in err and "tinyrect lessons" in err
 
 
-def test_cli_runs_a_lesson_and_passes_flags(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert cli.main(["lesson", "1", "--quick", "--out", str(tmp_path / "o")]) == 0
-    assert list((tmp_path / "o").glob("*.png"))
-
-
 FAKE = '''# %% [markdown]
 # # 07 · A fake lesson
 
@@ -85,6 +79,7 @@ import sys
 sys.path.insert(0, {lessons!r})
 import _lesson
 args = _lesson.setup("07")
+print(f"flags quick={{args.quick}} show={{args.show}} out={{args.out}}")
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots()
 ax.plot([0, 1], [0, 1])
@@ -117,13 +112,15 @@ def test_passing_lesson_writes_default_output_folder(tmp_path):
     assert (tmp_path / "lesson_output" / "07" / "line.png").is_file()
 
 
-def test_cli_propagates_exit_code_and_honours_lessons_dir(tmp_path, monkeypatch, capsys):
+def test_cli_propagates_exit_code_flags_and_honours_lessons_dir(tmp_path, monkeypatch, capfd):
     folder = tmp_path / "elsewhere"
     _fake(folder, ok=False)
     monkeypatch.setenv("TINYRECT_LESSONS_DIR", str(folder))
     monkeypatch.chdir(tmp_path)
     assert lessons_cli.find_lessons() == {7: folder / "07_fake.py"}
     assert cli.main(["lessons"]) == 0
-    assert "A fake lesson" in capsys.readouterr().out
-    assert cli.main(["lesson", "07", "--out", str(tmp_path / "o")]) == 1
+    assert "A fake lesson" in capfd.readouterr().out
+    assert cli.main(["lesson", "7", "--quick", "--out", str(tmp_path / "o")]) == 1  # the lesson's code
+    out = capfd.readouterr().out  # the subprocess writes to the same file descriptor
+    assert f"flags quick=True show=False out={tmp_path / 'o'}" in out
     assert (tmp_path / "o" / "line.png").is_file()

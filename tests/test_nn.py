@@ -288,3 +288,14 @@ def test_deepcopy_gives_independent_parameters():
     clone.fc1.weight.data[...] = 0
     assert np.any(m.fc1.weight.data != 0)
     assert isinstance(clone.fc1.weight, nn.Parameter) and clone.scale == 2.0
+
+
+def test_pre_hooks_and_apply():
+    m = nn.Sequential(nn.ReLU())
+    handle = m.register_forward_pre_hook(lambda mod, inputs: (inputs[0] * -1,))
+    assert np.all(m(tr.Tensor(np.float32([-2.0, 3.0]))).data == [2.0, 0.0])
+    handle.remove()
+    assert np.all(m(tr.Tensor(np.float32([-2.0, 3.0]))).data == [0.0, 3.0])
+    visited = []
+    m.apply(lambda mod: visited.append(type(mod).__name__))
+    assert visited == ["ReLU", "Sequential"]

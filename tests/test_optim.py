@@ -209,3 +209,12 @@ def test_reduce_on_plateau_matches_torch():
     assert ours.get_last_lr()[0] < 0.1
     with pytest.raises(ValueError, match="Factor should be < 1.0"):
         optim.ReduceLROnPlateau(opt, factor=1.0)
+
+
+def test_numpy_scalar_hyperparameters_keep_float32():
+    p = nn.Parameter(np.ones(3, np.float32))
+    opt = optim.SGD([p], lr=np.float64(0.1), momentum=np.float64(0.9), weight_decay=np.float64(1e-4))
+    for _ in range(2):
+        p.grad = np.ones(3, np.float32)
+        opt.step()
+    assert p.dtype == np.float32 and opt.state[id(p)]["momentum_buffer"].dtype == np.float32

@@ -217,14 +217,47 @@ def test_bad_arguments(small):
         train(model, small, 0, opt)
 
 
-def test_trains_an_nn_model():
+def test_trains_an_nn_model_and_restores_its_checkpoint(tmp_path):
     nn = tinyrect.nn
+
+    def mlp():
+        return nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+
     try:
-        model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+        model = mlp()
         model(Tensor(np.zeros((1, 1, 8, 8), np.float32)))
     except NotImplementedError:
         pytest.skip("tinyrect.functional.linear/flatten not written yet")
     ds = digits().subset(n_train=300, n_test=100)
     opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
-    h = train(model, ds, 3, opt, batch_size=32, progress=False)
+    h = train(model, ds, 3, opt, batch_size=32, progress=False, checkpoint_path=tmp_path / "mlp.npz")
     assert h.test_acc[-1] > 0.8 and h.train_loss[-1] < h.train_loss[0]
+    fresh = mlp()
+    fresh.load_state_dict(tinyrect.load(tmp_path / "mlp.npz"))
+    assert evaluate(fresh, ds.x_test, ds.y_test) == (h.test_loss[-1], h.test_acc[-1])
+
+
+def test_step_losses_match_a_pytorch_loop(small):
+    torch = pytest.importorskip("torch")
+    loader = DataLoader(small.x_train, small.y_train, batch_size=32, seed=5)
+    model = SoftmaxRegression(64, 10, seed=1)
+    w0, b0 = model.w.data.copy(), model.b.data.copy()
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
+    h = train(model, (loader, None), 2, opt, StepLR(opt, step_size=1, gamma=0.5), progress=False)
+
+    w, b = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    topt = torch.optim.SGD([w, b], lr=0.1, momentum=0.9, weight_decay=1e-3)
+    sched = torch.optim.lr_scheduler.StepLR(topt, step_size=1, gamma=0.5)
+    reference = DataLoader(small.x_train, small.y_train, batch_size=32, seed=5)
+    losses = []
+    for _ in range(2):
+        for xb, yb in reference:
+            loss = torch.nn.functional.cross_entropy(torch.tensor(xb).reshape(len(xb), -1) @ w + b,
+                                                     torch.tensor(yb))
+            topt.zero_grad()
+            loss.backward()
+            topt.step()
+            losses.append(loss.item())
+        sched.step()
+    np.testing.assert_allclose(h.step_loss, losses, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.w.data, w.detach().numpy(), rtol=1e-4, atol=1e-6)

@@ -14,5 +14,5 @@ from tinyrect.tensor import (  # noqa: F401
 )
 from tinyrect.gradcheck import GradcheckError, GradcheckReport, gradcheck  # noqa: F401
 from tinyrect import functional  # noqa: F401
-from tinyrect import init, nn, optim  # noqa: F401
+from tinyrect import data, init, nn, optim  # noqa: F401
 from tinyrect.serialization import load, save  # noqa: F401

@@ -21,8 +21,9 @@ gain² = 2/(1+a²) for (leaky) ReLU, 1 for linear layers. A uniform U(-b, b) has
 the uniform variants use b = sqrt(3)·std.
 
 Randomness: every function takes `rng` (an np.random.Generator) or `seed`; without either they
-draw from tinyrect's default generator, which starts from seed 0 (so programs are reproducible,
-as PyTorch's default generator is) and is reset by `manual_seed(s)`. Values are drawn in float64
+draw from tinyrect's default generator, which starts from seed 0 in every process (so a lesson
+prints the same numbers on every run; PyTorch 2.13 instead seeds its default generator randomly
+per process) and is reset by `manual_seed(s)`. Values are drawn in float64
 and cast to the tensor's dtype, so one seed gives the same network in float32 and float64.
 """
 from __future__ import annotations

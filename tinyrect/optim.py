@@ -117,6 +117,9 @@ class SGD:
             names.append(name)
         if "param_names" in group:
             names = list(group["param_names"])
+            if len(names) != len(params):
+                raise ValueError(f"a param group has {len(params)} params but "
+                                 f"{len(names)} param_names")
         group["params"] = params
         group["param_names"] = names
         for key, default in self.defaults.items():
@@ -160,8 +163,9 @@ class SGD:
                         "tinyrect.detect_anomaly() to find the op that produced it"
                     )
         for group in self.param_groups:
-            lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
-            wd, nesterov = group["weight_decay"], group["nesterov"]
+            # Python floats, so a NumPy-scalar hyperparameter never promotes float32 to float64.
+            lr, mu, tau = float(group["lr"]), float(group["momentum"]), float(group["dampening"])
+            wd, nesterov = float(group["weight_decay"]), group["nesterov"]
             for p in group["params"]:
                 if p.grad is None:
                     continue

@@ -217,6 +217,7 @@ def train(model, data, epochs: int, optimizer, lr_schedule=None, *, batch_size: 
       (stop_reason 'callback').
     Ctrl-C (KeyboardInterrupt) stops cleanly: the history so far is returned with
     interrupted=True. If it lands inside optimizer.step() the weights may be partly updated.
+    A sweep over many runs should check `history.interrupted` and stop its own loop too.
     """
     from tqdm.auto import tqdm
 

@@ -9,7 +9,7 @@
 Every loader returns a `Dataset(x_train, y_train, x_test, y_test, classes, name, info)` with
 images as float32 N×C×H×W and labels as int64.
 """
-from tinyrect.data.base import DataFileError, Dataset, standardize  # noqa: F401
+from tinyrect.data.base import DataFileError, Dataset, standardize, stratified_split  # noqa: F401
 from tinyrect.data.digits import digits  # noqa: F401
 from tinyrect.data.shapes import SHAPE_NAMES, gaussian, shapes  # noqa: F401
 from tinyrect.data.idx import fashion_mnist, mnist, read_idx, write_idx  # noqa: F401

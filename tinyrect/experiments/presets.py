@@ -12,22 +12,25 @@ import copy
 import sys
 
 DEFAULT_SEEDS = {"full": 3, "quick": 3, "smoke": 2}
+# --quick without --seeds trains each depth-section configuration with this many seeds only
+# (the 22- and 30-layer nets dominate the run time); an explicit --seeds N applies everywhere.
+QUICK_DEPTH_SEEDS = 1
 
 _SCHEMES = ("he_fan_in", "he_fan_out", "xavier", "gaussian")
 _TRAIN = dict(momentum=0.9, weight_decay=5e-4, batch_size=64, max_train=None)
 
 PRESETS = {
     "full": dict(
-        variance=dict(depth=30, widths=[32], batch=128, draws=16, schemes=list(_SCHEMES)),
-        depth=dict(depths=[6, 10, 14, 22, 30], width=16, epochs=8, lr=0.002, inits=["he", "xavier"],
+        variance=dict(depth=30, widths=[32], batch=128, draws=12, schemes=list(_SCHEMES)),
+        depth=dict(depths=[6, 10, 22, 30], width=16, epochs=6, lr=0.002, inits=["he", "xavier"],
                    fig2_depth=22, fig3_depth=30, **_TRAIN),
-        table=dict(width=16, fc_width=64, epochs=10, lr=0.01, **_TRAIN),
+        table=dict(width=16, fc_width=64, epochs=8, lr=0.01, **_TRAIN),
     ),
     "quick": dict(
         variance=dict(depth=30, widths=[32], batch=64, draws=6, schemes=list(_SCHEMES)),
         depth=dict(depths=[6, 22, 30], width=16, epochs=4, lr=0.002, inits=["he", "xavier"],
                    fig2_depth=22, fig3_depth=30, **_TRAIN),
-        table=dict(width=8, fc_width=32, epochs=5, lr=0.01, **_TRAIN),
+        table=dict(width=8, fc_width=32, epochs=3, lr=0.01, **_TRAIN),
     ),
     "smoke": dict(
         variance=dict(depth=10, widths=[32], batch=16, draws=3, schemes=list(_SCHEMES)),
@@ -38,11 +41,13 @@ PRESETS = {
 }
 
 
-def build(mode: str, seeds: int, data) -> dict:
-    """The configuration of every section for `mode`, with seeds 0..seeds-1."""
+def build(mode: str, seeds: int | None, data) -> dict:
+    """The configuration of every section for `mode`, with seeds 0..seeds-1 (None: the mode's
+    default, which for --quick is QUICK_DEPTH_SEEDS in the depth section)."""
     config = copy.deepcopy(PRESETS[mode])
-    for key in ("depth", "table"):
-        config[key]["seeds"] = list(range(seeds))
+    n = seeds or DEFAULT_SEEDS[mode]
+    config["table"]["seeds"] = list(range(n))
+    config["depth"]["seeds"] = list(range(QUICK_DEPTH_SEEDS if (mode == "quick" and not seeds) else n))
     if data.name not in ("digits",) and mode != "smoke":
         # larger data sets: the same number of steps as digits (1,437 examples per epoch)
         for key in ("depth", "table"):
@@ -76,7 +81,7 @@ def describe(config: dict, mode: str, args, data) -> dict:
     import tinyrect
 
     return dict(
-        mode=mode, seeds=config["depth"]["seeds"], dataset=args.dataset, data=repr(data),
+        mode=mode, seeds=dict(depth=config["depth"]["seeds"], tables=config["table"]["seeds"]), dataset=args.dataset, data=repr(data),
         sections=list(args.sections), command=" ".join(["tinyrect"] + sys.argv[1:]),
         versions=dict(tinyrect=tinyrect.__version__, numpy=numpy.__version__, numba=numba.__version__,
                       python=platform.python_version()),

@@ -34,7 +34,8 @@ def render(results: dict, figures: dict, partial: bool = False) -> str:
         lines += ["> **PARTIAL**: this run was interrupted (Ctrl-C); only the sections below finished.", ""]
     v = cfg["versions"]
     lines += [
-        f"Mode **{cfg['mode']}**, data set {cfg['data']}, seeds {cfg['seeds']}, "
+        f"Mode **{cfg['mode']}**, data set {cfg['data']}, seeds: depth section {cfg['seeds']['depth']}, "
+        f"Tables 1/2 {cfg['seeds']['tables']}; "
         f"{cfg['threads']} thread(s) on {cfg['cpu_count']} core(s) "
         f"(load average at start {cfg['load_average']}: wall times are pessimistic on a shared machine). "
         f"tinyrect {v['tinyrect']}, numpy {v['numpy']}, numba {v['numba']}, Python {v['python']}.",

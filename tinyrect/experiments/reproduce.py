@@ -65,13 +65,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="DIR", default="reproduce_output",
                         help="report folder (default: reproduce_output/); replaced as a whole")
     parser.add_argument("--seeds", metavar="N", type=_positive_int, default=None,
-                        help="seeds per configuration (default: 3)")
+                        help="seeds per configuration (default: 3; --quick: 1 for the depth section)")
     parser.add_argument("--dataset", metavar="SPEC", type=_dataset, default="digits",
                         help="digits (default), shapes, mnist:PATH, fashion_mnist:PATH, cifar10:PATH")
     parser.add_argument("--sections", metavar="LIST", type=_sections, default=list(SECTIONS),
                         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
     parser.add_argument("--threads", metavar="N", type=_positive_int, default=None,
-                        help="threads for numba and BLAS (default: all cores)")
+                        help="threads for numba and BLAS (default: 1: these nets' GEMMs are small, "
+                             "and 2 BLAS threads on a busy 2-core machine were measured 15-30x slower)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: tiny nets
 
@@ -125,7 +126,6 @@ def run(args) -> int:
         print(f"tinyrect reproduce: {problem}", file=sys.stderr)
         return 2
     mode = "smoke" if args.smoke else ("quick" if args.quick else "full")
-    seeds = args.seeds or presets.DEFAULT_SEEDS[mode]
     try:
         from tinyrect.data import load_dataset
 
@@ -135,9 +135,8 @@ def run(args) -> int:
         return 2
     import tinyrect as tr
 
-    if args.threads:
-        tr.set_num_threads(args.threads)
-    config = presets.build(mode, seeds, data)
+    tr.set_num_threads(args.threads or 1)
+    config = presets.build(mode, args.seeds, data)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -117,7 +117,7 @@ def _summary(log2_ratios, paper: float, padded: float, n_boot: int, seed: int) -
 def measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws: int = 16, depth: int = 30,
             batch: int = 128, padding_mode: str = "zeros", backward: bool = True, x=None, seed: int = 0,
             rectifier: str = "relu", a: float = 0.0, std: float = 0.01, dtype="auto", n_boot: int = 2000,
-            first: int = 2, on_draw=None) -> dict:
+            first: int = 2, on_draw=None, threads: int | None = 1) -> dict:
     """Measure per-layer log2 Var[y_l] (and Var[Δx_l]) of `draws` plain nets per scheme and width.
 
     Returns {"config": ..., "runs": [run, ...]} with, per (scheme, width):

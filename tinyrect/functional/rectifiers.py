@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyrect.kernels import rectifiers as _kernels
 from tinyrect.tensor import Tensor, as_tensor
 
 
@@ -91,12 +92,10 @@ def prelu(x, weight) -> Tensor:
         raise TypeError(f"prelu: input must be floating point, got dtype {x.dtype}")
     channels, k = _prelu_slopes(x, weight)
     a = weight.data.reshape(k).astype(x.dtype, copy=False)
-    use_kernel = x.ndim == 4 and x.data.flags.c_contiguous and x.size > 0
-
+    use_kernel = (x.ndim == 4 and x.data.flags.c_contiguous and x.size > 0
+                  and x.dtype in (np.float32, np.float64))
     if use_kernel:
-        from tinyrect.kernels.rectifiers import prelu_forward_4d
-
-        out = prelu_forward_4d(x.data, a)
+        out = _kernels.prelu_forward_4d(x.data, a)
     else:
         shape = (1, k) + (1,) * (x.ndim - 2) if x.ndim >= 2 else (1,) * max(x.ndim, 0)
         a_b = a.reshape(shape) if x.ndim >= 1 else a.reshape(())
@@ -107,9 +106,7 @@ def prelu(x, weight) -> Tensor:
         """dx = dout · (1 if y > 0 else a);  da_c = Σ dout · min(0, y) over channel c (Eq. 2-3)."""
         dout = np.ascontiguousarray(dout, dtype=x.dtype)
         if use_kernel:
-            from tinyrect.kernels.rectifiers import prelu_backward_4d
-
-            dx, da = prelu_backward_4d(x.data, a, dout)
+            dx, da = _kernels.prelu_backward_4d(x.data, a, dout)
             dx = dx if x.requires_grad else None
         else:
             y = x.data

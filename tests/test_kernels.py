@@ -1,0 +1,206 @@
+"""The numba kernels against their plain-loop references (tinyrect/kernels/reference.py), the
+numba cache-folder fallback, the thread setting, and NUMBA_DISABLE_JIT=1."""
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import tinyrect
+from tinyrect.kernels import ensure_numba_cache_dir
+from tinyrect.kernels import im2col as kim
+from tinyrect.kernels import pooling as kpool
+from tinyrect.kernels import reference as ref
+
+
+def conv_geometry(seed, tiny=False):
+    """A random small convolution geometry (kernel 1-7, stride 1-3, padding 0-3, dilation 1-2,
+    H and W drawn separately). tiny=True keeps the input small, for finite differences."""
+    rng = np.random.default_rng(seed)
+    kh, kw = rng.choice([1, 2, 3, 5, 7], size=2)
+    sh, sw = rng.integers(1, 4, size=2)
+    ph, pw = rng.integers(0, 4, size=2)
+    dh, dw = rng.integers(1, 3, size=2)
+    if tiny:
+        dh, dw = (1 if kh > 3 else dh), (1 if kw > 3 else dw)
+    extra = 3 if tiny else 5
+    H = max(1, dh * (kh - 1) + 1 - 2 * ph) + int(rng.integers(0, extra))
+    W = max(1, dw * (kw - 1) + 1 - 2 * pw) + int(rng.integers(0, extra))
+    N, C = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    return dict(N=N, C=C, H=H, W=W, k=(int(kh), int(kw)), s=(int(sh), int(sw)),
+                p=(int(ph), int(pw)), d=(int(dh), int(dw)))
+
+
+def fast_im2col(x, g, n0=0, n1=None):
+    n1 = x.shape[0] if n1 is None else n1
+    Ho = ref.output_size(x.shape[2], g["k"][0], g["s"][0], g["p"][0], g["d"][0])
+    Wo = ref.output_size(x.shape[3], g["k"][1], g["s"][1], g["p"][1], g["d"][1])
+    cols = np.full((x.shape[1] * g["k"][0] * g["k"][1], (n1 - n0) * Ho * Wo), np.nan, x.dtype)
+    args = (*g["k"], g["s"][0], g["s"][1], g["p"][0], g["p"][1], g["d"][0], g["d"][1], Ho, Wo)
+    kim.im2col(x, n0, n1, *args, cols)
+    return cols, args
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(25))
+def test_im2col_and_col2im_match_reference(seed, dtype):
+    g = conv_geometry(seed)
+    rng = np.random.default_rng(100 + seed)
+    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"])).astype(dtype)
+    cols, args = fast_im2col(x, g)
+    expected = ref.im2col_reference(x, g["k"], g["s"], g["p"], g["d"])
+    assert cols.dtype == dtype
+    np.testing.assert_array_equal(cols, expected)
+
+    dcols = rng.standard_normal(cols.shape).astype(dtype)
+    dx = np.full(x.shape, np.nan, dtype)
+    kim.col2im(dcols, 0, g["N"], *args, dx)
+    expected_dx = ref.col2im_reference(dcols, x.shape, g["k"], g["s"], g["p"], g["d"])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dx, expected_dx, rtol=tol, atol=tol)
+
+
+def test_square_kernel_on_non_square_image_checks_height_and_width_separately():
+    """The classic bug: testing the column index against the kernel HEIGHT (or H) instead of W.
+    A tall 7x3 image with a wide 2x3 kernel and padding (0, 1) only works if each axis is right."""
+    x = np.arange(2 * 7 * 3, dtype=np.float64).reshape(1, 2, 7, 3)
+    g = dict(k=(2, 3), s=(2, 1), p=(0, 1), d=(1, 1))
+    cols, _ = fast_im2col(x, g)
+    np.testing.assert_array_equal(cols, ref.im2col_reference(x, g["k"], g["s"], g["p"], g["d"]))
+    assert cols.shape == (2 * 2 * 3, 3 * 3)  # Ho = (7 - 2) // 2 + 1 = 3, Wo = 3 + 2 - 3 + 1 = 3
+
+
+def test_im2col_chunk_covers_only_its_samples():
+    g = conv_geometry(3)
+    x = np.random.default_rng(0).standard_normal((5, g["C"], g["H"], g["W"]))
+    full, _ = fast_im2col(x, g)
+    part, _ = fast_im2col(x, g, 2, 4)
+    P = full.shape[1] // 5
+    np.testing.assert_array_equal(part, full[:, 2 * P:4 * P])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_col2im_is_the_adjoint_of_im2col(seed):
+    """<im2col(x), c> = <x, col2im(c)>: the property that makes dX = col2im(W_colᵀ dY) right."""
+    g = conv_geometry(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"]))
+    cols, args = fast_im2col(x, g)
+    c = rng.standard_normal(cols.shape)
+    back = np.empty_like(x)
+    kim.col2im(c, 0, g["N"], *args, back)
+    assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------- pooling kernels
+POOL_CASES = [  # (H, W, kernel, stride, padding)
+    (6, 6, (2, 2), (2, 2), (0, 0)),   # the textbook case
+    (7, 5, (3, 3), (1, 1), (1, 1)),   # overlapping windows, padding
+    (8, 6, (3, 2), (2, 1), (1, 0)),   # overlapping in height only, non-square
+    (9, 7, (2, 2), (3, 3), (0, 0)),   # stride > kernel: skipped pixels get no gradient
+    (5, 9, (3, 3), (2, 3), (1, 1)),
+    (4, 4, (4, 4), (1, 1), (2, 2)),   # padding = kernel/2
+    (1, 6, (1, 3), (1, 2), (0, 1)),   # single row
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("H,W,k,s,p", POOL_CASES)
+def test_pooling_kernels_match_reference(H, W, k, s, p, dtype):
+    rng = np.random.default_rng(H * 31 + W)
+    x = rng.permutation(2 * 3 * H * W).reshape(2, 3, H, W).astype(dtype) / 7  # no ties
+    Ho, Wo = ref.output_size(H, k[0], s[0], p[0]), ref.output_size(W, k[1], s[1], p[1])
+    geom = (k[0], k[1], s[0], s[1], p[0], p[1], Ho, Wo)
+
+    out = np.empty((2, 3, Ho, Wo), dtype)
+    argmax = np.empty(out.shape, np.int64)
+    kpool.max_pool_forward(x, *geom, out, argmax)
+    ref_out, ref_arg = ref.max_pool_forward_reference(x, k, s, p)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(argmax, ref_arg)
+
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx = np.full(x.shape, np.nan, dtype)
+    kpool.max_pool_backward(dout, argmax, dx)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dx, ref.max_pool_backward_reference(dout, argmax, x.shape), atol=tol)
+
+    kpool.avg_pool_forward(x, *geom, out)
+    np.testing.assert_allclose(out, ref.avg_pool_forward_reference(x, k, s, p), rtol=tol)
+    kpool.avg_pool_backward(dout, *geom[:6], dx)
+    np.testing.assert_allclose(dx, ref.avg_pool_backward_reference(dout, x.shape, k, s, p),
+                               rtol=tol, atol=tol)
+
+
+def test_max_pool_kernel_propagates_nan():
+    x = np.zeros((1, 1, 2, 2))
+    x[0, 0, 1, 0] = np.nan
+    out, arg = np.empty((1, 1, 1, 1)), np.empty((1, 1, 1, 1), np.int64)
+    kpool.max_pool_forward(x, 2, 2, 2, 2, 0, 0, 1, 1, out, arg)
+    assert np.isnan(out[0, 0, 0, 0]) and arg[0, 0, 0, 0] == 2
+
+
+def test_reference_conv_matches_im2col_times_weights():
+    g = conv_geometry(7)
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"]))
+    w = rng.standard_normal((4, g["C"], *g["k"]))
+    y = ref.conv2d_reference(x, w, None, g["s"], g["p"], g["d"])
+    cols = ref.im2col_reference(x, g["k"], g["s"], g["p"], g["d"])
+    y2 = (w.reshape(4, -1) @ cols).reshape(4, g["N"], *y.shape[2:]).transpose(1, 0, 2, 3)
+    np.testing.assert_allclose(y, y2, rtol=1e-10, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- environment
+def test_unwritable_cache_folders_fall_back_to_a_temporary_folder(tmp_path, monkeypatch):
+    import numba
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")  # makedirs below a regular file fails, even for root
+    monkeypatch.setattr(numba.config, "CACHE_DIR", numba.config.CACHE_DIR)  # restored afterwards
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fallback = ensure_numba_cache_dir([str(blocker / "x"), str(blocker / "y")])
+    assert fallback is not None and os.path.isdir(fallback)
+    assert numba.config.CACHE_DIR == fallback
+    assert any("NUMBA_CACHE_DIR" in str(w.message) for w in caught)
+    assert ensure_numba_cache_dir([str(tmp_path)]) is None  # a writable folder: nothing to do
+
+
+def test_set_num_threads():
+    import numba
+
+    before = tinyrect.get_num_threads()
+    try:
+        tinyrect.set_num_threads(1)
+        assert numba.get_num_threads() == 1
+    finally:
+        tinyrect.set_num_threads(before)
+    with pytest.raises(ValueError, match="positive integer"):
+        tinyrect.set_num_threads(0)
+
+
+def test_everything_works_with_numba_disabled(tmp_path):
+    """NUMBA_DISABLE_JIT=1 (how students debug a kernel) runs the same code as plain Python."""
+    script = textwrap.dedent("""
+        import numba, numpy as np, tinyrect as tr
+        from tinyrect import functional as F
+        from tinyrect.kernels import im2col, reference as ref
+        assert numba.config.DISABLE_JIT and not hasattr(im2col.im2col, "py_func")
+        rng = np.random.default_rng(0)
+        x = tr.Tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+        w = tr.Tensor(rng.standard_normal((3, 2, 3, 2)), requires_grad=True)
+        y = F.conv2d(x, w, stride=(1, 2), padding=1)
+        assert np.allclose(y.data, ref.conv2d_reference(x.data, w.data, None, (1, 2), (1, 1)))
+        assert F.avg_pool2d(y, 2, stride=1, padding=1).shape == (2, 3, 6, 4)
+        tr.gradcheck(lambda a, b: F.max_pool2d(F.conv2d(a, b, padding=1), 2, 1), [x, w])
+        print("ok")
+    """)
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
