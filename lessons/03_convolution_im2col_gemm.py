@@ -19,9 +19,10 @@
 # col2im is the *adjoint* of im2col: im2col copies each input pixel into up to k·k columns, so
 # col2im adds those k·k entries back into that pixel.
 #
-# The copy is the part Python cannot do fast. This lesson times three im2cols: the plain-loop
-# reference (tinyrect/kernels/reference.py), the numba kernel (tinyrect/kernels/im2col.py) and a
-# NumPy baseline built from strides (sliding_window_view + one copy).
+# The copies are the part Python cannot do fast. This lesson checks and times three versions of
+# im2col and of col2im: the plain-loop references (tinyrect/kernels/reference.py), the numba
+# kernels (tinyrect/kernels/im2col.py) and NumPy baselines (im2col from strides:
+# sliding_window_view + one copy; col2im as k·k strided slice-adds).
 #
 # Run: `python lessons/03_convolution_im2col_gemm.py [--quick] [--show] [--out DIR]`
 
@@ -57,10 +58,10 @@ print("X_col (rows: kernel position (i, j); columns: window (ho, wo)) =\n", cols
 # %% [markdown]
 # ## 2. The numba kernel and a NumPy baseline
 #
-# `tinyrect.kernels.im2col.im2col` fills a preallocated X_col in place; its geometry arguments
-# are spelled out (kernel, stride, padding, dilation per axis, output size). The NumPy baseline
-# pads, takes a strided *view* of every window (no copy yet), and makes one contiguous copy in
-# X_col's order.
+# `tinyrect.kernels.im2col.im2col` fills a preallocated X_col in place (and `col2im` a
+# preallocated dX); their geometry arguments are spelled out (kernel, stride, padding, dilation
+# per axis, output size). The NumPy im2col pads, takes a strided *view* of every window (no copy
+# yet), and makes one contiguous copy in X_col's order.
 
 # %%
 def im2col_numba(x, k, stride=1, pad=0):
@@ -201,17 +202,18 @@ for ax in axes:
 _lesson.savefig(fig, "im2col_timings.png")
 
 # %% [markdown]
-# Reading the numbers: the Python loops are three orders of magnitude behind everything else,
-# which is why nobody trains with them; they exist to be read and to test against. For im2col,
-# NumPy's strides already give a fast copy without a compiler. col2im is a scatter-*add* (a
-# pixel read by several windows collects several contributions), which NumPy can only do as k·k
-# separate slice-adds over the whole array; numba runs the reference's loops, compiled, in one
-# pass. Threads help only when each call has enough work, and only when the cores are free.
+# Reading the numbers: the Python loops are hundreds to thousands of times slower than the
+# compiled or vectorized versions, which is why nobody trains with them; they exist to be read
+# and to test against. For im2col, NumPy's strides already give a fast copy without a compiler.
+# col2im is a scatter-*add* (a pixel read by several windows collects several contributions); in
+# NumPy the natural way is k·k separate slice-adds over the whole array (or `np.add.at`), while
+# numba runs the reference's loops, compiled, in one pass. Threads help only when each call has
+# enough work, and only when the cores are free.
 #
 # ## 4. The forward: one GEMM, checked against the seven loops
 #
-# From here on the arrays are tiny, and section 3 measured that one thread is then faster than
-# several, so the rest of the lesson runs numba with one thread.
+# From here on the arrays are tiny, so the rest of the lesson runs numba (and BLAS) with one
+# thread (compare the thread timings of section 3).
 
 # %%
 tr.set_num_threads(1)
@@ -257,9 +259,9 @@ print("formulas vs tinyrect.functional.conv2d's backward, max relative differenc
 _lesson.check(max(errs.values()) < 1e-12, "dW = dY·X_colᵀ, db = Σ dY, dX = col2im(W_colᵀ·dY) match conv2d's backward")
 
 G = rng.standard_normal(cols64.shape)
-back = np.zeros_like(x64)
-fast.col2im(G, 0, N, K, K, 1, 1, 1, 1, 1, 1, Ho, Ho, back)
-lhs, rhs = float(np.sum(cols64 * G)), float(np.sum(x64 * back))
+col2im_G = np.zeros_like(x64)
+fast.col2im(G, 0, N, K, K, 1, 1, 1, 1, 1, 1, Ho, Ho, col2im_G)
+lhs, rhs = float(np.sum(cols64 * G)), float(np.sum(x64 * col2im_G))
 print(f"adjoint test: <im2col(x), G> = {lhs:.10f}, <x, col2im(G)> = {rhs:.10f}")
 _lesson.check(abs(lhs - rhs) < 1e-9 * abs(lhs), "col2im is the adjoint of im2col")
 

@@ -16,6 +16,7 @@ from tinyrect import cli, lessons_cli
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 LESSON_FILES = sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+LESSON_TIMEOUT = 300  # seconds; not a benchmark, only a guard against a lesson that hangs
 
 
 def _run(args, cwd, timeout=600):
@@ -32,7 +33,11 @@ def test_lessons_exist():
 def test_lesson_runs_headless_and_passes_its_checks(path, tmp_path):
     out = tmp_path / "figures"
     # run from an unrelated folder: a lesson must not depend on the current directory
-    result = _run([path, "--quick", "--out", out], cwd=tmp_path)
+    try:
+        result = _run([path, "--quick", "--out", out], cwd=tmp_path, timeout=LESSON_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{path.name} --quick did not finish within {LESSON_TIMEOUT} s (a hang guard; "
+                    "--quick should take seconds: shrink its sizes)")
     assert result.returncode == 0, (
         f"{path.name} exited {result.returncode}\n--- stdout\n{result.stdout[-4000:]}"
         f"\n--- stderr\n{result.stderr[-4000:]}")

@@ -285,3 +285,12 @@ def test_random_composite_expressions_match_torch_autograd(seed):
         ref = theirs.grad.numpy()
         rel = np.max(np.abs(mine.grad - ref) / np.maximum(np.abs(ref), 1e-12))
         assert rel <= 1e-9, rel
+
+
+def test_gradcheck_on_non_contiguous_and_float32_inputs():
+    base = np.random.default_rng(7).standard_normal((4, 3))
+    x = Tensor(base.T, requires_grad=True)  # a transposed (non-contiguous) view
+    assert not x.data.flags["C_CONTIGUOUS"]
+    assert tr.gradcheck(lambda x: (x * x).sum(axis=0), [x]).max_rel_error < 1e-7
+    x32 = Tensor(base.astype(np.float32), requires_grad=True)  # checked in float64 all the same
+    assert tr.gradcheck(lambda x: x.exp(), [x32]).max_rel_error < 1e-7

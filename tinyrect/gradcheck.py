@@ -89,11 +89,13 @@ def gradcheck(fn, inputs, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1
         inputs = [inputs]
     tensors = []
     for x in inputs:
+        # Fresh C-contiguous float64 copies: the perturbation below writes through a flat view,
+        # which must be a view (not a copy) of the array fn reads.
         if isinstance(x, Tensor):
-            tensors.append(Tensor(x.data.astype(np.float64), requires_grad=x.requires_grad)
-                           if x.dtype.kind == "f" else x)
+            tensors.append(Tensor(np.array(x.data, dtype=np.float64, order="C"),
+                                  requires_grad=x.requires_grad) if x.dtype.kind == "f" else x)
         else:
-            tensors.append(Tensor(np.asarray(x, dtype=np.float64)))
+            tensors.append(Tensor(np.array(x, dtype=np.float64, order="C")))
     checked = [i for i, t in enumerate(tensors) if t.requires_grad]
     if not checked:
         checked = [i for i, t in enumerate(tensors) if t.dtype.kind == "f"]

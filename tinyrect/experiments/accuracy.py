@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyrect.experiments.fit import steps_per_epoch
-from tinyrect.experiments.table_runs import train_table_net
+from tinyrect.experiments.table_runs import table_runs
 
 PAPER = {"relu": (33.82, 13.34), "prelu_shared": (32.71, 12.87), "prelu_channel": (32.64, 12.75)}
 VARIANTS = ("relu", "prelu_shared", "prelu_channel")
@@ -32,11 +32,9 @@ def planned_steps(cfg: dict, data, shared_with_slopes: bool) -> int:
 
 def run(cfg: dict, data, cache: dict, on_step=None, log=print) -> dict:
     per_variant = {}
+    runs = table_runs(cfg, data, VARIANTS, cache, on_step, log)
     for variant in VARIANTS:
-        errors = []
-        for seed in cfg["seeds"]:
-            r = train_table_net(cfg, data, variant, seed, cache, on_step, log)
-            errors.append(r["test_error"])
+        errors = [runs[variant, seed]["test_error"] for seed in cfg["seeds"]]
         e = np.asarray(errors, dtype=float)
         per_variant[variant] = dict(test_errors=[float(v) for v in e], mean=float(np.mean(e)),
                                     std=float(np.std(e, ddof=1)) if len(e) > 1 else 0.0)

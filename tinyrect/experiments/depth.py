@@ -28,6 +28,7 @@ import numpy as np
 
 from tinyrect.experiments.fit import first_below, fit, steps_per_epoch, tail_mean
 from tinyrect.experiments.models import plain_net
+from tinyrect.experiments.parallel import run_jobs
 
 PAPER = {
     "fig2": "22-layer ReLU model B: He and Xavier both converge; He starts reducing the error earlier.",
@@ -78,24 +79,31 @@ def depth_summary(runs: list, depth: int) -> dict:
     return out
 
 
+def train_plain(cfg: dict, data, depth: int, init: str, seed: int, on_step=None) -> dict:
+    """One run: `plain_net(depth)` with `init` and `seed`, trained by cfg; its numbers."""
+    k = data.num_classes
+    net = plain_net(depth, cfg["width"], data.input_shape, k, "relu", init, seed=seed)
+    result = fit(net, data, epochs=cfg["epochs"], lr=cfg["lr"], momentum=cfg["momentum"],
+                 weight_decay=cfg["weight_decay"], batch_size=cfg["batch_size"], seed=seed,
+                 on_step=on_step, max_train=cfg.get("max_train"))
+    info = classify(result["losses"], result["diverged_at"], k)
+    return dict(depth=depth, init=init, seed=seed, **info, test_error=result["test_error"],
+                diverged_at=result["diverged_at"], seconds=result["seconds"], losses=result["losses"])
+
+
 def run(cfg: dict, data, on_step=None, log=print) -> dict:
     """Train every (depth, init, seed) of `cfg` and test the claims. Returns the section's dict."""
     k = data.num_classes
-    runs = []
-    for depth in cfg["depths"]:
-        for seed in cfg["seeds"]:
-            for init in cfg["inits"]:
-                net = plain_net(depth, cfg["width"], data.input_shape, k, "relu", init, seed=seed)
-                result = fit(net, data, epochs=cfg["epochs"], lr=cfg["lr"], momentum=cfg["momentum"],
-                             weight_decay=cfg["weight_decay"], batch_size=cfg["batch_size"], seed=seed,
-                             on_step=on_step, max_train=cfg.get("max_train"))
-                info = classify(result["losses"], result["diverged_at"], k)
-                runs.append(dict(depth=depth, init=init, seed=seed, **info,
-                                 test_error=result["test_error"], diverged_at=result["diverged_at"],
-                                 seconds=result["seconds"], losses=result["losses"]))
-                log(f"  depth {depth:2d} {init:6s} seed {seed}: final loss {info['final']:.3f}, "
-                    f"start {info['start']}, test error {result['test_error']:.3f} "
-                    f"({result['seconds']:.1f} s)")
+    # deepest first: with several workers the long runs start early and the short ones fill in
+    grid = [(d, i, s) for d in sorted(cfg["depths"], reverse=True) for s in cfg["seeds"] for i in cfg["inits"]]
+    jobs = [(train_plain, dict(cfg=cfg, data=data, depth=d, init=i, seed=s)) for d, i, s in grid]
+
+    def done(_i, r):
+        log(f"  depth {r['depth']:2d} {r['init']:6s} seed {r['seed']}: final loss {r['final']:.3f}, "
+            f"start {r['start']}, test error {r['test_error']:.3f} ({r['seconds']:.1f} s)")
+
+    runs = run_jobs(jobs, cfg.get("workers", 1), on_step, done)
+    runs.sort(key=lambda r: (r["depth"], r["seed"], r["init"]))
     per_depth = {str(d): depth_summary(runs, d) for d in cfg["depths"]}
     claims = []
     for name, depth_key, pattern in (("fig2", "fig2_depth", "fig2_pattern"),

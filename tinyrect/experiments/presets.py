@@ -30,7 +30,7 @@ PRESETS = {
         variance=dict(depth=30, widths=[32], batch=64, draws=6, schemes=list(_SCHEMES)),
         depth=dict(depths=[6, 22, 30], width=16, epochs=4, lr=0.002, inits=["he", "xavier"],
                    fig2_depth=22, fig3_depth=30, **_TRAIN),
-        table=dict(width=8, fc_width=32, epochs=3, lr=0.01, **_TRAIN),
+        table=dict(width=8, fc_width=32, epochs=5, lr=0.01, **_TRAIN),
     ),
     "smoke": dict(
         variance=dict(depth=10, widths=[32], batch=16, draws=3, schemes=list(_SCHEMES)),
@@ -85,12 +85,13 @@ def describe(config: dict, mode: str, args, data) -> dict:
         sections=list(args.sections), command=" ".join(["tinyrect"] + sys.argv[1:]),
         versions=dict(tinyrect=tinyrect.__version__, numpy=numpy.__version__, numba=numba.__version__,
                       python=platform.python_version()),
-        threads=tinyrect.get_num_threads(), cpu_count=_cpu_count(), load_average=_load(),
+        threads=tinyrect.get_num_threads(), workers=config["depth"].get("workers", 1),
+        cpu_count=cpu_count(), load_average=_load(),
         settings={k: v for k, v in config.items()}, seconds={},
     )
 
 
-def _cpu_count():
+def cpu_count():
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

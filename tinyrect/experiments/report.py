@@ -36,7 +36,7 @@ def render(results: dict, figures: dict, partial: bool = False) -> str:
     lines += [
         f"Mode **{cfg['mode']}**, data set {cfg['data']}, seeds: depth section {cfg['seeds']['depth']}, "
         f"Tables 1/2 {cfg['seeds']['tables']}; "
-        f"{cfg['threads']} thread(s) on {cfg['cpu_count']} core(s) "
+        f"{cfg.get('workers', 1)} training process(es) of {cfg['threads']} thread(s) on {cfg['cpu_count']} core(s) "
         f"(load average at start {cfg['load_average']}: wall times are pessimistic on a shared machine). "
         f"tinyrect {v['tinyrect']}, numpy {v['numpy']}, numba {v['numba']}, Python {v['python']}.",
         f"Command: `{cfg['command']}`. Total wall time {_f(secs.get('total'), 1)} s.", "",

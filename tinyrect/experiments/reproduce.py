@@ -73,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", metavar="N", type=_positive_int, default=None,
                         help="threads for numba and BLAS (default: 1: these nets' GEMMs are small, "
                              "and 2 BLAS threads on a busy 2-core machine were measured 15-30x slower)")
+    parser.add_argument("--jobs", metavar="N", type=_positive_int, default=None,
+                        help="training runs side by side, one single-threaded process each "
+                             "(default: the number of cores, at most 4; 1 = all in this process)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # tests: tiny nets
 
@@ -137,6 +140,9 @@ def run(args) -> int:
 
     tr.set_num_threads(args.threads or 1)
     config = presets.build(mode, args.seeds, data)
+    jobs = args.jobs or (1 if mode == "smoke" else min(4, presets.cpu_count() or 1))
+    for key in ("depth", "table"):
+        config[key]["workers"] = jobs
     import matplotlib
 
     matplotlib.use("Agg")

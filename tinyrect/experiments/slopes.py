@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyrect.experiments.fit import steps_per_epoch, tail_mean
-from tinyrect.experiments.table_runs import train_table_net
+from tinyrect.experiments.table_runs import table_runs
 
 PAPER_LAYERS = ["conv1", "conv21", "conv22", "conv23", "conv24", "conv31", "conv32", "conv33",
                 "conv34", "conv35", "conv36", "fc1", "fc2"]
@@ -52,10 +52,11 @@ def planned_steps(cfg: dict, data) -> int:
 def run(cfg: dict, data, cache: dict, on_step=None, log=print) -> dict:
     per_variant = {}
     names = None
+    runs = table_runs(cfg, data, VARIANTS, cache, on_step, log)
     for variant in VARIANTS:
         seeds = []
         for seed in cfg["seeds"]:
-            r = train_table_net(cfg, data, variant, seed, cache, on_step, log)
+            r = runs[variant, seed]
             names = r["layer_names"]
             seeds.append(dict(seed=seed, slopes=r["slopes"], test_error=r["test_error"],
                               max_abs_a=r["max_abs_a"], final_loss=tail_mean(r["losses"])))

@@ -1,0 +1,252 @@
+"""`tinyrect bench`: how fast is tinyrect's conv2d, next to pure NumPy and PyTorch?
+
+For each float32 shape (N, C, H=W, K, F) with padding K//2 and stride 1 it times conv2d forward
+and forward+backward (dX, dW, db) of
+  * tinyrect  (numba im2col/col2im + one BLAS GEMM per chunk; tinyrect/functional/conv.py),
+  * numpy     (the baseline below: sliding_window_view + matmul, with its own hand backward),
+  * torch     (PyTorch CPU, when installed),
+alternating the three in one process with the same thread count (the machine may be shared:
+alternating spreads the noise over all three), and prints medians, the ratios tinyrect/torch
+and numpy/tinyrect, their geometric means, and tinyrect's GFLOP/s next to this machine's
+float32 GEMM rate (a 1024³ matmul, measured in the same run).
+
+Adding a benchmark: write `fn(args) -> (result_dict, text)` and call
+`register_benchmark("name", fn, "help")` in this module (see `_train_step` at the bottom); it
+then runs after the conv benchmark, and `--only name` runs it alone.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+
+DEFAULT_SHAPES = [(64, 32, 32, 3, 32), (128, 16, 16, 3, 16), (64, 16, 8, 3, 16), (64, 3, 32, 3, 16)]
+BENCHMARKS: dict = {}  # name -> (fn(args) -> (dict, str), help)
+
+
+def register_benchmark(name: str, fn, help: str = "") -> None:
+    """Add a benchmark to `tinyrect bench`: fn(args) returns (JSON-able dict, printable text)."""
+    BENCHMARKS[name] = (fn, help)
+
+
+# ----------------------------------------------------------------------------- the NumPy baseline
+def numpy_conv_forward(x, w, b, p):
+    """im2col with sliding_window_view (one strided copy) and one matmul; stride 1."""
+    N, C, H, W = x.shape
+    F, _, K, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    win = np.lib.stride_tricks.sliding_window_view(xp, (K, K), axis=(2, 3))  # N,C,Ho,Wo,K,K
+    Ho, Wo = win.shape[2:4]
+    cols = win.transpose(1, 4, 5, 0, 2, 3).reshape(C * K * K, N * Ho * Wo)    # the copy
+    y = (w.reshape(F, -1) @ cols).reshape(F, N, Ho, Wo).transpose(1, 0, 2, 3) + b[None, :, None, None]
+    return y, cols
+
+
+def numpy_conv_backward(dy, x_shape, w, p, cols):
+    """dW = dY·colsᵀ, dcols = Wᵀ·dY, dX = col2im by a loop over the K·K kernel offsets."""
+    N, C, H, W = x_shape
+    F, _, K, _ = w.shape
+    Ho, Wo = dy.shape[2:]
+    dy2 = dy.transpose(1, 0, 2, 3).reshape(F, -1)
+    dw = (dy2 @ cols.T).reshape(w.shape)
+    dcols = (w.reshape(F, -1).T @ dy2).reshape(C, K, K, N, Ho, Wo)
+    dxp = np.zeros((N, C, H + 2 * p, W + 2 * p), dtype=dy.dtype)
+    for i in range(K):
+        for j in range(K):
+            dxp[:, :, i:i + Ho, j:j + Wo] += dcols[:, i, j].transpose(1, 0, 2, 3)
+    return dxp[:, :, p:p + H, p:p + W], dw, dy.sum(axis=(0, 2, 3))
+
+
+# ----------------------------------------------------------------------------- measuring
+def gemm_gflops(repeats: int = 5, n: int = 1024) -> float:
+    """This machine's float32 GEMM rate (median of `repeats` n³ products), in GFLOP/s."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    a @ a
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ a
+        times.append(time.perf_counter() - t0)
+    return 2 * n ** 3 / float(np.median(times)) / 1e9
+
+
+def _contenders(shape, use_torch: bool):
+    """{name: (forward(), forward_backward())} closures for one shape."""
+    import tinyrect as tr
+    from tinyrect.functional import conv2d
+
+    N, C, H, K, F = shape
+    p = K // 2
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    w = (rng.standard_normal((F, C, K, K)) / math.sqrt(C * K * K)).astype(np.float32)
+    b = np.zeros(F, np.float32)
+    X, Wt, B = (tr.Tensor(a, requires_grad=True) for a in (x, w, b))
+    dy = rng.standard_normal((N, F, H + 2 * p - K + 1, H + 2 * p - K + 1)).astype(np.float32)
+
+    def tr_fwd():
+        with tr.no_grad():
+            conv2d(X, Wt, B, padding=p)
+
+    def tr_fb():
+        conv2d(X, Wt, B, padding=p).backward(dy)
+
+    def np_fb():
+        _, cols = numpy_conv_forward(x, w, b, p)
+        numpy_conv_backward(dy, x.shape, w, p, cols)
+
+    out = {"tinyrect": (tr_fwd, tr_fb), "numpy": (lambda: numpy_conv_forward(x, w, b, p), np_fb)}
+    if use_torch:
+        import torch
+
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        dyt = torch.tensor(dy)
+
+        def t_fwd():
+            with torch.no_grad():
+                torch.nn.functional.conv2d(xt, wt, bt, padding=p)
+
+        def t_fb():
+            torch.nn.functional.conv2d(xt, wt, bt, padding=p).backward(dyt)
+
+        out["torch"] = (t_fwd, t_fb)
+    return out
+
+
+def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True) -> dict:
+    """Median seconds per call for every (shape, contender, pass), measured alternately."""
+    rows = []
+    for shape in shapes:
+        fns = _contenders(shape, use_torch)
+        N, C, H, K, F = shape
+        row = {"shape": list(shape), "gflop_fwd": 2 * N * F * C * K * K * H * H / 1e9}
+        for kind, idx in (("fwd", 0), ("fwd+bwd", 1)):
+            times = {name: [] for name in fns}
+            for f in fns.values():   # warm-up (and numba's first compile)
+                f[idx]()
+            for _ in range(repeats):
+                for name, f in fns.items():
+                    t0 = time.perf_counter()
+                    f[idx]()
+                    times[name].append(time.perf_counter() - t0)
+            row[kind] = {name: float(np.median(t)) for name, t in times.items()}
+        rows.append(row)
+    return {"rows": rows}
+
+
+def _geomean(values):
+    values = [v for v in values if v is not None]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def format_conv(result: dict) -> str:
+    peak = result["gemm_gflops"]
+    lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
+             f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s",
+             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'tinyrect':>10}{'numpy':>10}{'torch':>10}"
+             f"{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
+    ratios = {"fwd": ([], []), "fwd+bwd": ([], [])}
+    for row in result["rows"]:
+        for kind, flop_factor in (("fwd", 1), ("fwd+bwd", 3)):
+            t = row[kind]
+            torch_t = t.get("torch")
+            r_torch = t["tinyrect"] / torch_t if torch_t else None
+            r_np = t["numpy"] / t["tinyrect"]
+            ratios[kind][0].append(r_torch)
+            ratios[kind][1].append(r_np)
+            gflops = flop_factor * row["gflop_fwd"] / t["tinyrect"]
+            lines.append(
+                f"{str(tuple(row['shape'])):<22}{kind:<9}{1e3 * t['tinyrect']:>8.2f}ms"
+                f"{1e3 * t['numpy']:>8.2f}ms"
+                + (f"{1e3 * torch_t:>8.2f}ms{r_torch:>10.2f}" if torch_t else f"{'-':>10}{'-':>10}")
+                + f"{r_np:>8.2f}{gflops:>9.1f}{100 * gflops / peak:>7.0f}%")
+    for kind, (rt, rn) in ratios.items():
+        g_torch, g_np = _geomean(rt), _geomean(rn)
+        lines.append(f"geometric mean {kind:<8}: tinyrect/torch "
+                     + (f"{g_torch:.2f}" if g_torch else "-") + f", numpy/tinyrect {g_np:.2f}")
+    return "\n".join(lines)
+
+
+def _conv(args):
+    shapes = args.shapes or DEFAULT_SHAPES
+    repeats = args.repeats or (3 if args.quick else 10)
+    try:
+        import torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        use_torch = not args.no_torch
+    except ImportError:
+        use_torch = False
+    result = bench_conv(shapes, repeats, use_torch)
+    result.update(gemm_gflops=gemm_gflops(), repeats=repeats, threads=_threads_in_use())
+    return result, format_conv(result)
+
+
+def _threads_in_use() -> int:
+    import tinyrect
+
+    return tinyrect.get_num_threads()
+
+
+# ----------------------------------------------------------------------------- CLI
+def _parse_shapes(text: str):
+    try:
+        shapes = [tuple(int(v) for v in s.split(",")) for s in text.split(";") if s.strip()]
+    except ValueError:
+        shapes = []
+    if not shapes or any(len(s) != 5 or min(s) < 1 for s in shapes):
+        raise ValueError(f"--shapes: expected 'N,C,H,K,F;N,C,H,K,F...' with positive ints, got {text!r}")
+    return shapes
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per contender (default 10, --quick 3)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for numba, BLAS and torch (default: as now)")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--shapes", type=str, default=None,
+                        help="conv shapes 'N,C,H,K,F;...' (default: the four of issue 3)")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--only", action="append", default=None,
+                        help=f"run only these benchmarks (repeatable): {', '.join(BENCHMARKS)}")
+    parser.add_argument("--json", type=str, default=None, help="also write all results to this JSON file")
+
+
+def run(args) -> int:
+    import tinyrect
+
+    if args.repeats is not None and args.repeats < 1:
+        raise SystemExit("tinyrect bench: --repeats must be >= 1")
+    if args.threads is not None:
+        tinyrect.set_num_threads(args.threads)
+    if isinstance(args.shapes, str):
+        try:
+            args.shapes = _parse_shapes(args.shapes)
+        except ValueError as err:
+            raise SystemExit(f"tinyrect bench: {err}") from None
+    names = args.only or list(BENCHMARKS)
+    unknown = [n for n in names if n not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"tinyrect bench: unknown benchmark(s) {unknown}; known: {list(BENCHMARKS)}")
+    results = {}
+    for name in names:
+        result, text = BENCHMARKS[name][0](args)
+        results[name] = result
+        print(f"== {name} ==\n{text}\n", flush=True)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1)
+    return 0
+
+
+def _train_step(args):
+    """The 30-layer training step benchmark of tinyrect/experiments/bench_train.py."""
+    from tinyrect.experiments.bench_train import bench_train_step, format_result
+
+    result = bench_train_step(repeats=args.repeats or (3 if args.quick else 10), threads=args.threads)
+    return result, format_result(result)
+
+
+register_benchmark("conv", _conv, "conv2d forward and forward+backward vs NumPy and PyTorch")
+register_benchmark("train-step", _train_step, "one training step of a 30-layer plain net vs PyTorch")
