@@ -162,7 +162,8 @@ back["NumPy slice-adds"] = _lesson.timeit(lambda: col2im_numpy(cols_l, xl.shape,
 
 print(f"im2col of x {x.shape}, {K}×{K}, padding 1:")
 for name, t in small.items():
-    print(f"  {name:<18}{t * 1e3:10.3f} ms   ({small['reference loops'] / t:6.0f}× faster than the loops)")
+    speedup = "" if name == "reference loops" else f"   ({small['reference loops'] / t:.0f}× faster than the loops)"
+    print(f"  {name:<18}{t * 1e3:10.3f} ms{speedup}")
 numba_best = min((t, name) for name, t in small.items() if name.startswith("numba"))
 _lesson.check(numba_best[0] < small["reference loops"],
               f"numba im2col ({numba_best[1].split(', ')[1]}) is faster than the Python loops "

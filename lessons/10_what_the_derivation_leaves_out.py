@@ -39,6 +39,7 @@ DEPTH = 10 if args.quick else 30       # weight layers (depth-1 convs + 1 fc)
 WIDTH = 16
 BATCH = 32 if args.quick else 128
 rng = np.random.default_rng(0)
+tr.set_num_threads(1)                 # small GEMMs: one thread is as fast, and safe on a busy machine
 
 
 def forward_stats(net, x):

@@ -34,13 +34,12 @@ def conv_geometry(seed, tiny=False):
                 p=(int(ph), int(pw)), d=(int(dh), int(dw)))
 
 
-def fast_im2col(x, g, n0=0, n1=None):
-    n1 = x.shape[0] if n1 is None else n1
+def fast_im2col(x, g):
     Ho = ref.output_size(x.shape[2], g["k"][0], g["s"][0], g["p"][0], g["d"][0])
     Wo = ref.output_size(x.shape[3], g["k"][1], g["s"][1], g["p"][1], g["d"][1])
-    cols = np.full((x.shape[1] * g["k"][0] * g["k"][1], (n1 - n0) * Ho * Wo), np.nan, x.dtype)
+    cols = np.full((x.shape[1] * g["k"][0] * g["k"][1], x.shape[0] * Ho * Wo), np.nan, x.dtype)
     args = (*g["k"], g["s"][0], g["s"][1], g["p"][0], g["p"][1], g["d"][0], g["d"][1], Ho, Wo)
-    kim.im2col(x, n0, n1, *args, cols)
+    kim.im2col(x, *args, cols)
     return cols, args
 
 
@@ -57,7 +56,7 @@ def test_im2col_and_col2im_match_reference(seed, dtype):
 
     dcols = rng.standard_normal(cols.shape).astype(dtype)
     dx = np.full(x.shape, np.nan, dtype)
-    kim.col2im(dcols, 0, g["N"], *args, dx)
+    kim.col2im(dcols, *args, dx)
     expected_dx = ref.col2im_reference(dcols, x.shape, g["k"], g["s"], g["p"], g["d"])
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(dx, expected_dx, rtol=tol, atol=tol)
@@ -73,11 +72,12 @@ def test_square_kernel_on_non_square_image_checks_height_and_width_separately():
     assert cols.shape == (2 * 2 * 3, 3 * 3)  # Ho = (7 - 2) // 2 + 1 = 3, Wo = 3 + 2 - 3 + 1 = 3
 
 
-def test_im2col_chunk_covers_only_its_samples():
+def test_im2col_of_a_chunk_is_a_block_of_columns():
+    """conv2d runs im2col on chunks of the batch: samples 2..3 give columns 2P..4P of the whole."""
     g = conv_geometry(3)
     x = np.random.default_rng(0).standard_normal((5, g["C"], g["H"], g["W"]))
     full, _ = fast_im2col(x, g)
-    part, _ = fast_im2col(x, g, 2, 4)
+    part, _ = fast_im2col(x[2:4], g)
     P = full.shape[1] // 5
     np.testing.assert_array_equal(part, full[:, 2 * P:4 * P])
 
@@ -91,7 +91,7 @@ def test_col2im_is_the_adjoint_of_im2col(seed):
     cols, args = fast_im2col(x, g)
     c = rng.standard_normal(cols.shape)
     back = np.empty_like(x)
-    kim.col2im(c, 0, g["N"], *args, back)
+    kim.col2im(c, *args, back)
     assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=1e-10)
 
 
@@ -181,6 +181,45 @@ def test_set_num_threads():
         tinyrect.set_num_threads(before)
     with pytest.raises(ValueError, match="positive integer"):
         tinyrect.set_num_threads(0)
+
+
+def test_parallel_map_keeps_order_and_runs_blas_single_threaded():
+    """No oversubscription: while the pool's n threads run, each one's GEMMs use one BLAS thread."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from tinyrect._threads import parallel_map
+
+    def blas_threads(i):
+        info = threadpoolctl.threadpool_info()
+        return i, max((d["num_threads"] for d in info if d["user_api"] == "blas"), default=1)
+
+    before = tinyrect.get_num_threads()
+    try:
+        tinyrect.set_num_threads(2)
+        results = parallel_map(blas_threads, range(6))
+        assert [i for i, _ in results] == list(range(6))
+        assert all(n == 1 for _, n in results)
+    finally:
+        tinyrect.set_num_threads(before)
+
+
+def test_conv_and_pooling_give_the_same_numbers_with_one_or_two_threads():
+    from tinyrect import functional as F
+
+    rng = np.random.default_rng(5)
+    x = tinyrect.Tensor(rng.standard_normal((9, 3, 10, 7)), requires_grad=True)
+    w = tinyrect.Tensor(rng.standard_normal((4, 3, 3, 2)), requires_grad=True)
+    before, results = tinyrect.get_num_threads(), []
+    try:
+        for n in (1, 2):
+            tinyrect.set_num_threads(n)
+            x.grad = w.grad = None
+            y = F.max_pool2d(F.conv2d(x, w, padding=1), 2, stride=1)
+            y.backward(np.ones(y.shape))
+            results.append((y.data, x.grad, w.grad))
+    finally:
+        tinyrect.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_everything_works_with_numba_disabled(tmp_path):

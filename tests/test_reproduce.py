@@ -31,12 +31,12 @@ def smoke_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reproduce")
     first = _reproduce(tmp, "--smoke", "--no-progress", "--out", "out")
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-4000:]
-    snapshot = {p.name: p.stat().st_mtime_ns for p in (tmp / "out").iterdir()}
+    names = {p.name for p in (tmp / "out").iterdir()}
     results = json.loads((tmp / "out" / "results.json").read_text())
     report = (tmp / "out" / "report.md").read_text()
     second = _reproduce(tmp, "--smoke", "--no-progress", "--out", "out", "--sections", "depth")
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-4000:]
-    return dict(tmp=tmp, first=first, results=results, report=report, snapshot=snapshot, second=second)
+    return dict(tmp=tmp, first=first, results=results, report=report, names=names, second=second)
 
 
 def test_report_files_and_results_keys(smoke_run):
@@ -57,13 +57,13 @@ def test_report_files_and_results_keys(smoke_run):
     for title in ("Figures 2 and 3", "Table 1", "Table 2", "Variance"):
         assert title in report
     assert report.count("**Verdict:") >= 3
-    names = {p.name for p in (smoke_run["tmp"] / "out").iterdir()} - {".tinyrect-reproduce"}
-    assert {"report.md", "results.json", "depth_curves.png", "depth_sweep.png", "slopes.png",
-            "accuracy.png", "variance.png"} <= names
-    # every figure the report links exists
+    names = smoke_run["names"]
+    assert {".tinyrect-reproduce", "report.md", "results.json", "depth_curves.png", "depth_sweep.png",
+            "slopes.png", "accuracy.png", "variance.png"} <= names
+    # every figure the report links was written
     for line in report.splitlines():
         if line.startswith("!["):
-            assert (smoke_run["tmp"] / "out" / line.split("(")[1].rstrip(")")).exists()
+            assert line.split("(")[1].rstrip(")") in names
     assert "[depth] done in" in smoke_run["first"].stdout
 
 
@@ -137,3 +137,31 @@ def test_spearman_and_classify():
     good = depth.classify([2.3, 2.0, 1.5] + [0.2] * 30, None, 10)
     assert good["converged"] and good["start"] == 1
     assert depth.classify([2.3, 1.0], 2, 10)["diverged"]
+
+
+def test_ctrl_c_keeps_the_previous_output(tmp_path):
+    """SIGINT while training: exit 130, the previous folder untouched, the finished part in .partial."""
+    import signal
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".tinyrect-reproduce").write_text("")
+    (out / "report.md").write_text("previous report")
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "tinyrect", "reproduce", "--smoke", "--no-progress",
+                             "--out", "out", "--sections", "depth,slopes"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = []
+    for line in proc.stdout:                      # wait until the second section has started
+        seen.append(line)
+        if line.startswith("[slopes] starting"):
+            proc.send_signal(signal.SIGINT)
+            break
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, "".join(seen) + stdout + stderr
+    assert (out / "report.md").read_text() == "previous report"
+    partial = tmp_path / "out.partial"
+    assert (partial / "results.json").exists() and "PARTIAL" in (partial / "report.md").read_text()
+    partial_results = json.loads((partial / "results.json").read_text())
+    assert "depth" in partial_results and "slopes" not in partial_results
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.partial"]

@@ -169,7 +169,8 @@ def test_retain_grad_keeps_intermediate_gradients():
 
 # ----------------------------------------------------------------------------- dtypes
 def test_float32_is_the_default_and_float64_is_kept():
-    assert Tensor([1, 2, 3]).dtype == np.float32
+    assert Tensor([1.0, 2.0]).dtype == np.float32 and Tensor(2.5).dtype == np.float32
+    assert Tensor([1, 2, 3]).dtype == np.int64  # as torch.tensor: Python ints stay integers
     assert Tensor(np.zeros(3, dtype=np.float16)).dtype == np.float32
     x64 = Tensor(np.ones(3), requires_grad=True)
     y = (x64 * 0.5 + 1).exp().log().sum() / 3

@@ -11,7 +11,7 @@ import sys
 SUBCOMMANDS = {
     "reproduce": ("tinyrect.experiments.reproduce", "reproduce the paper's Figures 2/3 and Tables 1/2 at small scale"),
     "lessons": ("tinyrect.lessons_cli", "list the numbered lessons with their titles"),
-    "lesson": ("tinyrect.lessons_cli", "run one lesson: tinyrect lesson N [--show] [--out DIR]"),
+    "lesson": ("tinyrect.lessons_cli", "run one lesson: tinyrect lesson N [--quick] [--show] [--out DIR]"),
     "check": ("tinyrect.exercises.grader", "grade classroom exercises (tinyrect check --list)"),
     "bench": ("tinyrect.bench", "benchmark conv2d and a training step against NumPy and PyTorch"),
     "demo": ("tinyrect.demo", "a 30-second tour: PReLU gradients checked, a 30-layer net's variance"),

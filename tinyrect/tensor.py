@@ -91,16 +91,15 @@ def _broadcast_shape(op: str, a: np.ndarray, b: np.ndarray) -> None:
 
 
 def _to_array(value, dtype=None) -> np.ndarray:
-    """Array for new tensor data: float64 inputs stay float64, everything else defaults to float32."""
+    """Array for new tensor data, with PyTorch's defaults: Python floats (and lists of them) and
+    float16 arrays become float32; float64 arrays stay float64; Python ints stay int64 (labels)."""
     if isinstance(value, Tensor):
         value = value.data
+    from_python = not isinstance(value, (np.ndarray, np.generic))
     array = np.asarray(value, dtype=dtype)
-    if dtype is None and array.dtype.kind in "fc" and array.dtype != np.float64:
-        if array.dtype != np.float32:
+    if dtype is None and array.dtype.kind == "f" and array.dtype != np.float32:
+        if from_python or array.dtype != np.float64:
             array = array.astype(np.float32)
-    elif dtype is None and array.dtype.kind in "biu" and not isinstance(value, np.ndarray):
-        # Python numbers and lists of numbers become float32, as in torch.tensor([1., 2.]).
-        array = array.astype(np.float32)
     return array
 
 

@@ -15,12 +15,48 @@ re-raises KeyboardInterrupt in the caller.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing as mp
 import queue as queue_module
 import signal
 
 _progress_queue = None
 REPORT_EVERY = 5          # steps between progress messages from a worker
+_shared = {"executor": None, "queue": None, "workers": 1}
+
+
+def _new_pool(workers: int):
+    ctx = mp.get_context("spawn")
+    progress = ctx.Queue()
+    executor = cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                      initargs=(progress, 1))
+    return executor, progress
+
+
+def _kill(executor) -> None:
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def pool(workers: int):
+    """Keep one pool of `workers` processes for every run_jobs() call inside the block (the
+    workers' start-up, a few seconds of imports, is paid once)."""
+    if workers <= 1:
+        yield
+        return
+    executor, progress = _new_pool(workers)
+    _shared.update(executor=executor, queue=progress, workers=workers)
+    try:
+        yield
+    except BaseException:
+        _kill(executor)
+        raise
+    else:
+        executor.shutdown(wait=True)
+    finally:
+        _shared.update(executor=None, queue=None, workers=1)
 
 
 def _init_worker(progress_queue, threads: int) -> None:
@@ -61,10 +97,11 @@ def run_jobs(jobs, workers: int = 1, on_step=None, on_result=None) -> list:
             if on_result is not None:
                 on_result(i, results[-1])
         return results
-    ctx = mp.get_context("spawn")
-    progress = ctx.Queue()
-    executor = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
-                                      initializer=_init_worker, initargs=(progress, 1))
+    own = _shared["executor"] is None
+    if own:
+        executor, progress = _new_pool(min(workers, len(jobs)))
+    else:
+        executor, progress = _shared["executor"], _shared["queue"]
     results = [None] * len(jobs)
     try:
         futures = {executor.submit(_call, fn, kwargs): i for i, (fn, kwargs) in enumerate(jobs)}
@@ -79,11 +116,11 @@ def run_jobs(jobs, workers: int = 1, on_step=None, on_result=None) -> list:
                     on_result(i, results[i])
         _drain(progress, on_step)
     except BaseException:
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.terminate()
-        executor.shutdown(wait=False, cancel_futures=True)
+        if own:
+            _kill(executor)
         raise
-    executor.shutdown(wait=True)
+    if own:
+        executor.shutdown(wait=True)
     return results
 
 

@@ -22,6 +22,11 @@ def _f(value, digits: int = 3) -> str:
     return str(value)
 
 
+def _cell(text) -> str:
+    """Text safe inside a markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def _held(flag) -> str:
     return "**held**" if flag else "**not held**"
 
@@ -50,7 +55,8 @@ def render(results: dict, figures: dict, partial: bool = False) -> str:
             lines.append(f"| {section} | — | — | section failed: {r['error']} | not available |")
             continue
         for c in r.get("claims", []):
-            lines.append(f"| {section} | {c['name']} | {c['paper']} | {c['definition']} | {_held(c['claim_held'])} |")
+            cells = [section, c["name"], c["paper"], c["definition"]]
+            lines.append("| " + " | ".join(_cell(x) for x in cells) + f" | {_held(c['claim_held'])} |")
     lines += ["", "Wall time per section (s): " + ", ".join(
         f"{k} {_f(secs[k], 1)}" for k in TITLES if k in secs) + f"; total {_f(secs.get('total'), 1)}.", ""]
     for section, title in TITLES.items():

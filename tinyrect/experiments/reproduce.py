@@ -125,6 +125,8 @@ def _jsonable(value):
 def run(args) -> int:
     out = Path(args.out).expanduser()
     problem = _check_out(out)
+    if args.seeds is not None and args.seeds < 1:       # (argparse already rejects it)
+        problem = f"--seeds must be at least 1, got {args.seeds}"
     if problem:
         print(f"tinyrect reproduce: {problem}", file=sys.stderr)
         return 2
@@ -158,24 +160,13 @@ def run(args) -> int:
     progress = _progress_bar(config, args.sections, data, args.no_progress)
     failed = []
     t_start = time.perf_counter()
+    from tinyrect.experiments.parallel import pool
+
+    workers = jobs if set(args.sections) & {"depth", "slopes", "accuracy"} else 1
     try:
-        for section in args.sections:
-            progress.set_description(section)
-            t0 = time.perf_counter()
-            _log(progress, f"[{section}] starting")
-            try:
-                results[section] = _run_section(section, config, data, cache, progress)
-                figures[section] = _plot_section(section, results[section], tmp, plt)
-            except KeyboardInterrupt:
-                raise
-            except Exception as err:  # a broken section is reported, the others still run
-                traceback.print_exc()
-                failed.append(section)
-                results[section] = dict(error=f"{type(err).__name__}: {err}", claim_held=False, claims=[])
-                figures[section] = []
-            seconds = time.perf_counter() - t0
-            results["config"]["seconds"][section] = round(seconds, 1)
-            _log(progress, f"[{section}] done in {seconds:.1f} s")
+        with pool(workers):
+            for section in args.sections:
+                _one_section(section, config, data, cache, progress, results, figures, tmp, plt, failed)
     except KeyboardInterrupt:
         progress.close()
         results["config"]["seconds"]["total"] = round(time.perf_counter() - t_start, 1)
@@ -197,6 +188,24 @@ def run(args) -> int:
     _swap_in(tmp, out)
     _print_summary(results, out)
     return 1 if failed else 0
+
+
+def _one_section(section, config, data, cache, progress, results, figures, folder, plt, failed):
+    """Run, plot and time one section; a section that raises is reported, the others still run."""
+    progress.set_description(section)
+    t0 = time.perf_counter()
+    _log(progress, f"[{section}] starting")
+    try:
+        results[section] = _run_section(section, config, data, cache, progress)
+        figures[section] = _plot_section(section, results[section], folder, plt)
+    except Exception as err:  # KeyboardInterrupt is not an Exception: it stops the whole run
+        traceback.print_exc()
+        failed.append(section)
+        results[section] = dict(error=f"{type(err).__name__}: {err}", claim_held=False, claims=[])
+        figures[section] = []
+    seconds = time.perf_counter() - t0
+    results["config"]["seconds"][section] = round(seconds, 1)
+    _log(progress, f"[{section}] done in {seconds:.1f} s")
 
 
 def _run_section(section, config, data, cache, progress):

@@ -70,8 +70,6 @@ def plot(result: dict, out_dir, plt) -> list:
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
     variance.plot_runs(result, direction="forward", ax=a1)
     variance.plot_runs(result, direction="backward", ax=a2)
-    for ax in (a1, a2):
-        ax.set_ylim(max(ax.get_ylim()[0], -120), ax.get_ylim()[1])
     fig.tight_layout()
     fig.savefig(out_dir / "variance.png", dpi=100)
     plt.close(fig)

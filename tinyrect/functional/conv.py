@@ -6,19 +6,25 @@ conv2d as a matrix product (shapes for one chunk of m samples; P = Ho·Wo output
     W_col = w.reshape(F, -1) (F, C·kh·kw)     row = one filter
     Y     = W_col · X_col + b                 (F, m·P)  -> y (m, F, Ho, Wo)
 
+This is the paper's Eq. (5), y = W x + b, for every pixel at once: one column of X_col is the
+paper's x (k²c × 1, so n = k²c: the fan-in of He init, Eq. 10), W_col is its W (d × n).
+
 and its backward, from dY = dL/dY (the same matrix layout):
 
     dW_col = dY · X_colᵀ          (every weight met every patch: sum over all output pixels)
     dX     = col2im(W_colᵀ · dY)  (each patch entry goes back, added, to the pixel it came from)
     db     = Σ dY over samples and pixels
 
+W_col, dY and col2im together are the paper's Eq. (11), Δx = Ŵ Δy: each input pixel collects
+the gradients of the k×k output pixels in d = F channels that it fed (n̂ = k²d, Eq. 14).
+
 Why chunks: X_col is kh·kw times bigger than x (75 MB for a batch of 64 32×32×32 images with
-3×3 kernels). Processing a few samples at a time keeps it in cache, reuses one scratch buffer
-instead of paying page faults on a fresh 75 MB array every call, and saves no X_col for the
-backward pass (it is recomputed there: a cheap copy next to the GEMMs). GEMMs go to BLAS
-(NumPy's @); im2col/col2im are numba kernels; they run one after the other, never at once, so
-both may use all threads (see tinyrect/_threads.py). The paper's conv layers (Sec. 2.2) are
-exactly this op; their weights get He init (Eq. 10) in tinyrect.nn.Conv2d.
+3×3 kernels). Processing a few samples at a time keeps it in cache, reuses a small scratch
+buffer instead of paying page faults on a fresh 75 MB array every call, and saves no X_col for
+the backward pass (it is recomputed there: a cheap copy next to the GEMMs). The chunks run in
+parallel threads, each doing its own im2col (numba), GEMM (BLAS, one thread) and col2im; see
+tinyrect/_threads.py for why this beats parallelizing each step. The paper's conv layers
+(Sec. 2.2) are exactly this op; their weights get He init (Eq. 10) in tinyrect.nn.Conv2d.
 """
 from __future__ import annotations
 
@@ -27,6 +33,7 @@ import threading
 
 import numpy as np
 
+from tinyrect._threads import get_num_threads, parallel_map
 from tinyrect.kernels import im2col as _k
 from tinyrect.tensor import Tensor, as_tensor
 
@@ -94,6 +101,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     sh, sw = _pair(stride, "stride", "conv2d", 1)
     dh, dw = _pair(dilation, "dilation", "conv2d", 1)
     ekh, ekw = dh * (kh - 1) + 1, dw * (kw - 1) + 1      # kernel extent with dilation
+    if isinstance(padding, str) and padding not in ("valid", "same"):
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     if padding == "valid":
         padding = 0
     if padding == "same":
@@ -144,56 +153,65 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     return Tensor._from_op(y, parents, backward, "conv2d")
 
 
-def _chunks(N: int, bytes_per_sample: int):
-    """Split the batch into chunks whose X_col is about CHUNK_BYTES (at least one sample)."""
-    step = max(1, min(N, CHUNK_BYTES // max(bytes_per_sample, 1)))
-    return step, [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+def _chunks(N: int, bytes_per_sample: int) -> list:
+    """Split the batch into chunks: at least 4 per thread (so a thread that the OS pauses does not
+    hold up the others for long), each with an X_col of at most CHUNK_BYTES (at least 1 sample)."""
+    per_thread = -(-N // (4 * get_num_threads()))
+    step = max(1, min(per_thread, CHUNK_BYTES // max(bytes_per_sample, 1)))
+    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
 
 
 def _forward(x, w_col, b, geometry):
-    """y[n0:n1] = (W_col · im2col(x[n0:n1]) + b), chunk by chunk."""
+    """y[n0:n1] = W_col · im2col(x[n0:n1]) + b for each chunk, the chunks in parallel threads."""
     N = x.shape[0]
     F, K = w_col.shape
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     y = np.empty((N, F, P), dtype=x.dtype)
-    step, chunks = _chunks(N, K * P * x.itemsize)
-    cols = _buffer("cols", K * step * P, x.dtype).reshape(K, step * P)
-    prod = _buffer("prod", F * step * P, x.dtype).reshape(F, step * P)
-    for n0, n1 in chunks:
+
+    def chunk(bounds):
+        n0, n1 = bounds
         m = (n1 - n0) * P
-        _k.im2col(x, n0, n1, *geometry, cols)
-        np.matmul(w_col, cols[:, :m], out=prod[:, :m])                     # Y = W_col · X_col
-        y_chunk = prod[:, :m].reshape(F, n1 - n0, P).transpose(1, 0, 2)    # (F, m, P) -> (m, F, P)
+        cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
+        _k.im2col(x[n0:n1], *geometry, cols)                              # X_col
+        prod = _buffer("prod", F * m, x.dtype).reshape(F, m)
+        np.matmul(w_col, cols, out=prod)                                   # Y = W_col · X_col
+        y_chunk = prod.reshape(F, n1 - n0, P).transpose(1, 0, 2)           # (F, m, P) -> (m, F, P)
         if b is None:
             y[n0:n1] = y_chunk
         else:
             np.add(y_chunk, b[:, None], out=y[n0:n1])                      # + b
+
+    parallel_map(chunk, _chunks(N, K * P * x.itemsize))
     return y.reshape(N, F, Ho, Wo)
 
 
 def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
-    """(dx, dW_col) chunk by chunk; X_col is recomputed instead of stored."""
+    """(dx, dW_col), chunk by chunk in parallel threads; X_col is recomputed, not stored."""
     N = x.shape[0]
     F, K = w_col.shape
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     dout = np.ascontiguousarray(dout).reshape(N, F, P)
-    step, chunks = _chunks(N, K * P * x.itemsize)
-    dy = _buffer("prod", F * step * P, x.dtype).reshape(F, step * P)
-    cols = _buffer("cols", K * step * P, x.dtype).reshape(K, step * P)
-    dw = np.zeros((F, K), dtype=x.dtype) if need_dw else None
     dx = np.empty_like(x) if need_dx else None
-    for n0, n1 in chunks:
+
+    def chunk(bounds):
+        n0, n1 = bounds
         m = (n1 - n0) * P
-        dy[:, :m].reshape(F, n1 - n0, P)[...] = dout[n0:n1].transpose(1, 0, 2)  # dY (F, m·P)
+        dy = _buffer("prod", F * m, x.dtype).reshape(F, m)
+        dy.reshape(F, n1 - n0, P)[...] = dout[n0:n1].transpose(1, 0, 2)    # dY (F, m·P)
+        cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
+        dw = None
         if need_dw:
-            _k.im2col(x, n0, n1, *geometry, cols)
-            dw += dy[:, :m] @ cols[:, :m].T                                # dW = dY · X_colᵀ
+            _k.im2col(x[n0:n1], *geometry, cols)
+            dw = dy @ cols.T                                               # dW = dY · X_colᵀ
         if need_dx:
-            np.matmul(w_col.T, dy[:, :m], out=cols[:, :m])                 # dX_col = W_colᵀ · dY
-            _k.col2im(cols, n0, n1, *geometry, dx)                         # dX = col2im(dX_col)
-    return dx, dw
+            np.matmul(w_col.T, dy, out=cols)                               # dX_col = W_colᵀ · dY
+            _k.col2im(cols, *geometry, dx[n0:n1])                          # dX = col2im(dX_col)
+        return dw
+
+    parts = parallel_map(chunk, _chunks(N, K * P * x.itemsize))
+    return dx, (sum(parts[1:], parts[0]) if need_dw else None)
 
 
 # ----------------------------------------------------------------------------- pad

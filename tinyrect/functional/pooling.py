@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinyrect._threads import get_num_threads, parallel_map
 from tinyrect.functional.conv import _pair
 from tinyrect.kernels import pooling as _k
 from tinyrect.tensor import Tensor, as_tensor
@@ -34,6 +35,16 @@ def _geometry(x: Tensor, kernel_size, stride, padding, op: str):
     return kh, kw, sh, sw, ph, pw, Ho, Wo
 
 
+def _by_planes(kernel, *arrays):
+    """Run kernel(*chunks) over chunks of the N·C planes (each array viewed as (N·C, 1, h, w)),
+    the chunks in parallel threads: every (sample, channel) plane is pooled independently."""
+    planes = [a.reshape(-1, 1, *a.shape[2:]) for a in arrays]
+    M = planes[0].shape[0]
+    pixels = max(a[0].size for a in planes) if M else 1
+    step = max(1, -(-M // (4 * get_num_threads())), 16384 // pixels)  # not too many tiny chunks
+    parallel_map(lambda m0: kernel(*(a[m0:m0 + step] for a in planes)), range(0, M, step))
+
+
 def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     """y[n,c,ho,wo] = max of x over the window (padding = -inf, so it never wins).
 
@@ -46,12 +57,13 @@ def max_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     xd = np.ascontiguousarray(x.data)
     out = np.empty(x.shape[:2] + (Ho, Wo), dtype=x.dtype)
     argmax = np.empty(out.shape, dtype=np.int64)
-    _k.max_pool_forward(xd, kh, kw, sh, sw, ph, pw, Ho, Wo, out, argmax)
+    _by_planes(lambda *a: _k.max_pool_forward(a[0], kh, kw, sh, sw, ph, pw, Ho, Wo, *a[1:]),
+               xd, out, argmax)
 
     def backward(dout):
         """dx = scatter-add of dy to the saved arg-max positions."""
         dx = np.empty(x.shape, dtype=x.dtype)
-        _k.max_pool_backward(np.ascontiguousarray(dout, dtype=x.dtype), argmax, dx)
+        _by_planes(_k.max_pool_backward, np.ascontiguousarray(dout, dtype=x.dtype), argmax, dx)
         return (dx,)
 
     return Tensor._from_op(out, (x,), backward, "max_pool2d")
@@ -65,12 +77,14 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
     x = as_tensor(x)
     kh, kw, sh, sw, ph, pw, Ho, Wo = _geometry(x, kernel_size, stride, padding, "avg_pool2d")
     out = np.empty(x.shape[:2] + (Ho, Wo), dtype=x.dtype)
-    _k.avg_pool_forward(np.ascontiguousarray(x.data), kh, kw, sh, sw, ph, pw, Ho, Wo, out)
+    _by_planes(lambda a, o: _k.avg_pool_forward(a, kh, kw, sh, sw, ph, pw, Ho, Wo, o),
+               np.ascontiguousarray(x.data), out)
 
     def backward(dout):
         """dx[h, w] = Σ over windows containing (h, w) of dy / (kh·kw)."""
         dx = np.empty(x.shape, dtype=x.dtype)
-        _k.avg_pool_backward(np.ascontiguousarray(dout, dtype=x.dtype), kh, kw, sh, sw, ph, pw, dx)
+        _by_planes(lambda d, g: _k.avg_pool_backward(d, kh, kw, sh, sw, ph, pw, g),
+                   np.ascontiguousarray(dout, dtype=x.dtype), dx)
         return (dx,)
 
     return Tensor._from_op(out, (x,), backward, "avg_pool2d")

@@ -1,8 +1,8 @@
 """numba kernels for convolution as a matrix product: im2col (gather) and col2im (scatter-add).
 
-Layout (one chunk of samples n0 <= n < n1, m = n1 - n0, P = Ho·Wo output pixels per sample):
+Layout (x is one chunk of m samples, P = Ho·Wo output pixels per sample):
 
-    cols[(c·kh + i)·kw + j,  (n - n0)·P + ho·Wo + wo]  =  x[n, c, ho·sh - ph + i·dh, wo·sw - pw + j·dw]
+    cols[(c·kh + i)·kw + j,  n·P + ho·Wo + wo]  =  x[n, c, ho·sh - ph + i·dh, wo·sw - pw + j·dw]
 
 (0 where the index falls into the zero padding). So cols is X_col with shape (C·kh·kw, m·P): one
 row per weight of a filter (the same order as weight.reshape(F, -1)), one column per output
@@ -10,18 +10,25 @@ pixel. Then the whole chunk is ONE matrix product, Y_col = W_col · X_col of sha
 both operands contiguous: BLAS gets a large GEMM and nobody makes a transposed copy of cols.
 
 Optimizations these kernels must keep (check them if you edit):
-  * the main loop is `prange` over the m·C independent (sample, channel) planes: each task
-    writes its own rows of cols (im2col) or its own plane of dx (col2im), so col2im's
-    scatter-add needs no atomics and has no races;
+  * `nogil=True` and no parallel loop inside: tinyrect runs the kernels of different chunks of
+    the batch in parallel threads (tinyrect/_threads.py), each chunk followed by its own
+    single-threaded GEMM. Each chunk writes only its own columns of its own cols buffer, and
+    col2im only its own samples' planes of dx, so the scatter-add needs no atomics, has no
+    races, and no thread ever waits at a barrier between the kernel and the GEMM;
   * the range of output columns wo whose input column lies inside the image is computed once
     per (i, j), so the innermost loop has no bounds test and, for stride 1, reads and writes
-    consecutive memory (LLVM vectorizes it);
+    consecutive memory;
+  * the arrays are indexed through flat views with unsigned (np.uint64) offsets: numba checks
+    every signed index for Python's negative wrap-around (a[-1]), and that check stopped LLVM
+    from vectorizing the copy loops; without it both kernels ran 2.5-4x faster (measured on
+    chunks of the benchmark shapes);
   * constants have the array's dtype (`x.dtype.type(0)`): float32 stays float32.
 The slow, obvious twins are in kernels/reference.py; tests compare the two.
 """
 from __future__ import annotations
 
-from numba import njit, prange
+import numpy as np
+from numba import njit
 
 
 @njit(cache=True)
@@ -36,67 +43,76 @@ def valid_columns(Wo, W, sw, off):
     return lo, max(lo, hi)
 
 
-@njit(cache=True, parallel=True)
-def im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
-    """Fill cols (C·kh·kw, (n1-n0)·Ho·Wo) from x[n0:n1] (N, C, H, W); layout in the module doc."""
+@njit(cache=True, nogil=True)
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
+    """Fill cols (C·kh·kw, N·Ho·Wo) from x (N, C, H, W); layout in the module doc.
+
+    Works on flat views (x and cols must be C-contiguous) with unsigned offsets `u(...)`.
+    """
     N, C, H, W = x.shape
-    P = Ho * Wo
+    M = cols.shape[1]
+    xf, cf = x.reshape(x.size), cols.reshape(cols.size)
     zero = x.dtype.type(0)
-    for task in prange((n1 - n0) * C):
-        n = task // C
-        c = task % C
-        for i in range(kh):
-            for j in range(kw):
-                row = (c * kh + i) * kw + j
-                off = j * dw - pw                      # input column = wo·sw + off
-                lo, hi = valid_columns(Wo, W, sw, off)
-                for ho in range(Ho):
-                    h = ho * sh - ph + i * dh
-                    dst = n * P + ho * Wo
-                    if h < 0 or h >= H:                # the whole output row reads padding
-                        for wo in range(Wo):
-                            cols[row, dst + wo] = zero
-                        continue
-                    for wo in range(lo):
-                        cols[row, dst + wo] = zero
-                    if sw == 1:                        # contiguous copy: vectorized
-                        for wo in range(lo, hi):
-                            cols[row, dst + wo] = x[n0 + n, c, h, wo + off]
-                    else:
-                        for wo in range(lo, hi):
-                            cols[row, dst + wo] = x[n0 + n, c, h, wo * sw + off]
-                    for wo in range(hi, Wo):
-                        cols[row, dst + wo] = zero
+    u = np.uint64
+    for n in range(N):
+        for c in range(C):
+            for i in range(kh):
+                for j in range(kw):
+                    row = (c * kh + i) * kw + j
+                    off = j * dw - pw                    # input column = wo·sw + off
+                    lo, hi = valid_columns(Wo, W, sw, off)
+                    for ho in range(Ho):
+                        h = ho * sh - ph + i * dh        # input row
+                        dst = u(row * M + (n * Ho + ho) * Wo)
+                        if h < 0 or h >= H:              # the whole output row reads padding
+                            for k in range(u(Wo)):
+                                cf[dst + k] = zero
+                            continue
+                        for k in range(u(lo)):           # left padding
+                            cf[dst + k] = zero
+                        src = u(((n * C + c) * H + h) * W + lo * sw + off)  # x at wo = lo
+                        d0 = dst + u(lo)
+                        if sw == 1:                      # a contiguous copy: vectorized
+                            for k in range(u(hi - lo)):
+                                cf[d0 + k] = xf[src + k]
+                        else:
+                            for k in range(u(hi - lo)):
+                                cf[d0 + k] = xf[src + k * u(sw)]
+                        for k in range(u(hi), u(Wo)):    # right padding
+                            cf[dst + k] = zero
 
 
-@njit(cache=True, parallel=True)
-def col2im(cols, n0, n1, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
-    """dx[n0:n1] = scatter-add of cols (the adjoint of im2col); padding positions are dropped.
+@njit(cache=True, nogil=True)
+def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
+    """dx = scatter-add of cols (the adjoint of im2col); entries from the padding are dropped.
 
     Every input pixel that several windows read receives the sum of their column entries.
+    Same flat views and unsigned offsets as im2col (dx and cols must be C-contiguous).
     """
     N, C, H, W = dx.shape
-    P = Ho * Wo
+    M = cols.shape[1]
+    cf, df = cols.reshape(cols.size), dx.reshape(dx.size)
     zero = dx.dtype.type(0)
-    for task in prange((n1 - n0) * C):
-        n = task // C
-        c = task % C
-        for h in range(H):
-            for w in range(W):
-                dx[n0 + n, c, h, w] = zero
-        for i in range(kh):
-            for j in range(kw):
-                row = (c * kh + i) * kw + j
-                off = j * dw - pw
-                lo, hi = valid_columns(Wo, W, sw, off)
-                for ho in range(Ho):
-                    h = ho * sh - ph + i * dh
-                    if h < 0 or h >= H:
-                        continue
-                    src = n * P + ho * Wo
-                    if sw == 1:
-                        for wo in range(lo, hi):
-                            dx[n0 + n, c, h, wo + off] += cols[row, src + wo]
-                    else:
-                        for wo in range(lo, hi):
-                            dx[n0 + n, c, h, wo * sw + off] += cols[row, src + wo]
+    u = np.uint64
+    for n in range(N):
+        for c in range(C):
+            plane = u((n * C + c) * H * W)
+            for k in range(u(H * W)):
+                df[plane + k] = zero
+            for i in range(kh):
+                for j in range(kw):
+                    row = (c * kh + i) * kw + j
+                    off = j * dw - pw
+                    lo, hi = valid_columns(Wo, W, sw, off)
+                    for ho in range(Ho):
+                        h = ho * sh - ph + i * dh
+                        if h < 0 or h >= H:              # this row of windows reads padding
+                            continue
+                        s0 = u(row * M + (n * Ho + ho) * Wo + lo)
+                        d0 = plane + u(h * W + lo * sw + off)
+                        if sw == 1:
+                            for k in range(u(hi - lo)):
+                                df[d0 + k] += cf[s0 + k]
+                        else:
+                            for k in range(u(hi - lo)):
+                                df[d0 + k * u(sw)] += cf[s0 + k]

@@ -7,21 +7,23 @@ ho·sh - ph .. ho·sh - ph + kh - 1 and the same for columns.
     plane, the first maximum in row-major order; a NaN wins, as in PyTorch) is saved for backward;
   * average pooling counts the padding (count_include_pad=True): always divides by kh·kw.
 
-Every kernel runs `prange` over the N·C independent (sample, channel) planes, so the backward's
-scatter-adds (overlapping windows, stride < kernel) touch only their own plane: no races.
+Every kernel loops over the N·C independent (sample, channel) planes and releases the GIL
+(nogil=True): tinyrect calls it on separate chunks of planes from parallel threads
+(tinyrect/_threads.py), and the backward's scatter-adds (overlapping windows, stride < kernel)
+touch only their own plane, so there are no races.
 The slow twins are in kernels/reference.py.
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def max_pool_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, out, argmax):
     """out[n,c,ho,wo] = max over the window; argmax[n,c,ho,wo] = its flat index h·W + w."""
     N, C, H, W = x.shape
-    for task in prange(N * C):
+    for task in range(N * C):
         n = task // C
         c = task % C
         for ho in range(Ho):
@@ -40,13 +42,13 @@ def max_pool_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, out, argmax):
                 argmax[n, c, ho, wo] = best_at
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def max_pool_backward(dout, argmax, dx):
     """dx = 0, then dx[n, c, argmax[n,c,ho,wo]] += dout[n,c,ho,wo] (the gradient routes to the max)."""
     N, C, H, W = dx.shape
     Ho, Wo = dout.shape[2], dout.shape[3]
     zero = dx.dtype.type(0)
-    for task in prange(N * C):
+    for task in range(N * C):
         n = task // C
         c = task % C
         for h in range(H):
@@ -58,12 +60,12 @@ def max_pool_backward(dout, argmax, dx):
                 dx[n, c, k // W, k % W] += dout[n, c, ho, wo]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def avg_pool_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, out):
     """out = (sum of the window's input pixels) / (kh·kw); padding counts as zeros."""
     N, C, H, W = x.shape
     scale = x.dtype.type(1.0 / (kh * kw))
-    for task in prange(N * C):
+    for task in range(N * C):
         n = task // C
         c = task % C
         for ho in range(Ho):
@@ -77,14 +79,14 @@ def avg_pool_forward(x, kh, kw, sh, sw, ph, pw, Ho, Wo, out):
                 out[n, c, ho, wo] = total * scale
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def avg_pool_backward(dout, kh, kw, sh, sw, ph, pw, dx):
     """dx[n,c,h,w] = sum over the windows containing (h, w) of dout / (kh·kw)."""
     N, C, H, W = dx.shape
     Ho, Wo = dout.shape[2], dout.shape[3]
     zero = dx.dtype.type(0)
     scale = dx.dtype.type(1.0 / (kh * kw))
-    for task in prange(N * C):
+    for task in range(N * C):
         n = task // C
         c = task % C
         for h in range(H):
