@@ -122,11 +122,12 @@ for c in V.check_claims(zero):
 # Each layer multiplies the variance by a random factor whose mean is the theory's factor; over 30
 # layers the log-variance of one net random-walks. The spread shrinks with width. Because the
 # factors are log-normal-ish, the **mean** over draws is carried by a few lucky draws. Measured
-# while writing this lesson (1,024 He draws at width 32, 512 at width 64): the log2 of the mean
+# while writing this lesson (1,024 He draws at width 32, 512 at width 64, 16 digits, run in
+# PyTorch for speed; tinyrect gives the same per-draw ratios to 7 digits): the log2 of the mean
 # ratio was -3.32 and -3.38, the padding-aware prediction -3.35, but one draw scatters with an sd
 # of 2.2 (width 32) and 1.6 (width 64) in log2. At width 32 a bootstrap interval (±0.5) from 32
 # draws covered the prediction in only 26 of 32 disjoint subsets; at width 64 in all 16 (with
-# circular padding, sd 1.9: 7 of 8). That is why the checks above use width 64 and 64+ draws:
+# circular padding, 256 tinyrect draws, sd 1.9, log2 mean -0.12 vs 0: 7 of 8 subsets). That is why the checks above use width 64 and 64+ draws:
 # the claim is about an expectation, and a small sample of a skewed distribution usually
 # underestimates its mean (the rare large draws that carry it are missing).
 

@@ -98,6 +98,10 @@ for a in SLOPES:
     gap = runs["he_relu"]["log2_mean_ratio"] - runs["he_fan_in"]["log2_mean_ratio"]
     expected = 28 * math.log2(1 + a * a)
     print(f"a = {a}: ignoring a adds {gap:+.2f} in log2 over layers 3..30 (theory 28·log2(1+a²) = {expected:+.2f})")
+sds = {a: results[a]["runs"][0]["forward"]["sd_log2"] for a in SLOPES}
+print("per-draw sd of the log2 ratio with Eq. (15): " + ", ".join(f"a = {a}: {sd:.2f}" for a, sd in sds.items())
+      + "  (lesson 05 measured about 1.4-1.6 for ReLU at width 64: a PReLU keeps the negative half,"
+      " so one draw wanders less)")
 print(f"lesson wall time: {time.perf_counter() - t_start:.1f} s")
 _lesson.finish()
 

@@ -185,12 +185,11 @@ def test_set_num_threads():
 
 def test_parallel_map_keeps_order_and_runs_blas_single_threaded():
     """No oversubscription: while the pool's n threads run, each one's GEMMs use one BLAS thread."""
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    from tinyrect._threads import parallel_map
+    pytest.importorskip("threadpoolctl")
+    from tinyrect._threads import _blas_controller, parallel_map
 
-    def blas_threads(i):
-        info = threadpoolctl.threadpool_info()
-        return i, max((d["num_threads"] for d in info if d["user_api"] == "blas"), default=1)
+    def blas_threads(i):  # NumPy's BLAS (the one loaded when tinyrect was imported)
+        return i, max(lib["num_threads"] for lib in _blas_controller().select(user_api="blas").info())
 
     before = tinyrect.get_num_threads()
     try:
@@ -243,3 +242,29 @@ def test_everything_works_with_numba_disabled(tmp_path):
                             text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_benchmark_baseline_computes_the_same_convolution():
+    """The pure-NumPy baseline of `tinyrect bench` must compute what conv2d computes, or the
+    speed comparison means nothing."""
+    from tinyrect import bench
+    from tinyrect import functional as F
+
+    rng = np.random.default_rng(0)
+    x, w, b = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    X, W, B = (tinyrect.Tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(X, W, B, padding=1)
+    dy = rng.standard_normal(y.shape)
+    y.backward(dy)
+    y_np, cols = bench.numpy_conv_forward(x, w, b, 1)
+    np.testing.assert_allclose(y_np, y.data, rtol=1e-10, atol=1e-10)
+    for ours, theirs in zip((X.grad, W.grad, B.grad), bench.numpy_conv_backward(dy, x.shape, w, 1, cols)):
+        np.testing.assert_allclose(theirs, ours, rtol=1e-10, atol=1e-10)
+    assert bench._parse_shapes("8,3,8,3,4; 2,1,5,1,1") == [(8, 3, 8, 3, 4), (2, 1, 5, 1, 1)]
+    with pytest.raises(ValueError, match="N,C,H,K,F"):
+        bench._parse_shapes("8,3,8")
+    with pytest.raises(ValueError, match=r"4-D \(N, C, H, W\)"):
+        F.conv2d(np.zeros((0, 3)), w)
+    empty = F.conv2d(tinyrect.Tensor(np.zeros((0, 3, 5, 5)), requires_grad=True), W, B, padding=1)
+    empty.sum().backward()
+    assert empty.shape == (0, 4, 5, 5)

@@ -142,3 +142,19 @@ def test_bad_input_messages():
         P.tap_matrix(4, 3, 1, 1, "reflect")
     with pytest.raises(ValueError, match="slopes"):
         T.log2_forward_product([9, 9], [0.1, 0.1], [0.0])
+
+
+def test_layer_specs_read_a_torch_model_too():
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3, padding=1, bias=False), torch.nn.PReLU(1, 0.25),
+                                torch.nn.Conv2d(8, 8, 3, padding=1, bias=False, padding_mode="circular"),
+                                torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 64, 10))
+    specs = T.layer_specs(model)
+    assert [s.kind for s in specs] == ["conv", "conv", "linear"]
+    assert specs[0].a_after == pytest.approx(0.25) and specs[1].a_before == pytest.approx(0.25)
+    assert specs[1].padding_mode == "circular" and specs[2].a_before == 0.0 and specs[2].a_after is None
+    assert specs[2].n == 512 and specs[2].n_hat == 10
+    w = model[2].weight.detach().numpy().astype(np.float64)
+    assert specs[1].var_w == pytest.approx(np.mean(w ** 2))
+    pred = P.padded_predict(model, input_size=(8, 8))
+    assert len(pred.log2_forward) == 3 and np.isfinite(pred.log2_backward).all()

@@ -7,7 +7,10 @@ For every weight layer l (Conv2d or Linear) of a model, one forward + backward p
   backward  Var[Δx_l] (gradient w.r.t. the layer's input, Eq. 11), Var[Δy_l] (w.r.t. its output),
             and their means (the derivation assumes zero means: look at them);
   health    the fraction of dead rectifier units after layer l (a unit, one channel at one position,
-            that is never positive over the batch), and the grad:data ratio std(∂L/∂w)/std(w).
+            that is never positive over the batch; for LReLU/PReLU such a unit still passes a·Δ,
+            so "dead" is strictly a ReLU notion there), and the grad:data ratio std(∂L/∂w)/std(w)
+            (its scale depends on the loss: with the default N(0, 1) output gradient, summed
+            over the batch, it is large; with cross-entropy, a mean, much smaller).
 Across training steps, `UpdateTracker` records the update:data ratio std(Δw)/std(w).
 
 How it works: `register_forward_hook` on each module reads its input and output; on the output

@@ -295,7 +295,7 @@ def layer_specs(model, scheme: str | None = None, std: float = 0.01, on_unknown:
             if kind == "conv" and w.shape[2] != w.shape[3]:
                 raise ValueError(f"layer {i}: the theory handles square kernels only, got {w.shape[2:]}")
             n, n_hat = k * k * c, k * k * d
-            var_w = float(np.mean(w * w)) if scheme is None else init_variance(scheme, n, n_hat, pending_a or 0.0, std)
+            var_w = float(np.mean(w * w)) if scheme is None else float("nan")   # scheme: set below
             spec = LayerSpec(i, kind, type(layer).__name__, c, d, k, n, n_hat, var_w, pending_a, None)
             if kind == "conv":
                 spec.stride = _pair(getattr(layer, "stride", 1))

@@ -7,8 +7,8 @@ of 64 8×8 images, tinyrect vs the same net in PyTorch (same shapes, same thread
 
 One step = forward (29 conv 3×3 + ReLU, flatten, fc), cross-entropy, backward, SGD update with
 momentum and weight decay. We report the MEDIAN of `repeats` timed steps after 3 warm-up steps
-(the first includes numba's compilation or cache load); on a shared machine the median is less
-noisy than the mean and less optimistic than the minimum.
+(the first includes numba's compilation or cache load); the two frameworks' steps alternate, so
+both see the same load on a shared machine, where the median is less noisy than the mean.
 """
 from __future__ import annotations
 
@@ -85,22 +85,31 @@ def bench_train_step(repeats: int = 10, threads: int | None = None) -> dict:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((SHAPE["batch"], 1, SHAPE["size"], SHAPE["size"])).astype(np.float32)
     y = rng.integers(0, SHAPE["classes"], SHAPE["batch"]).astype(np.int64)
-    ours = statistics.median(_time_steps(_tinyrect_step(x, y), repeats)) * 1e3
-    result = dict(shape=dict(SHAPE), threads=threads, repeats=repeats, tinyrect_ms=round(ours, 2),
-                  torch_ms=None, ratio=None)
+    ours_step = _tinyrect_step(x, y)
+    result = dict(shape=dict(SHAPE), threads=threads, repeats=repeats, tinyrect_ms=None, torch_ms=None,
+                  ratio=None)
     try:
         import torch
     except ImportError:
+        result["tinyrect_ms"] = round(statistics.median(_time_steps(ours_step, repeats)) * 1e3, 2)
         return result
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         torch.manual_seed(0)
-        theirs = statistics.median(_time_steps(_torch_step(x, y), repeats)) * 1e3
+        theirs_step = _torch_step(x, y)
+        # interleaved, so that both see the same machine load (it changes on a shared machine)
+        _time_steps(ours_step, 0, warmup=3)
+        _time_steps(theirs_step, 0, warmup=3)
+        ours, theirs = [], []
+        for _ in range(repeats):
+            ours += _time_steps(ours_step, 1, warmup=0)
+            theirs += _time_steps(theirs_step, 1, warmup=0)
     finally:
         torch.set_num_threads(previous)
-    result.update(torch_ms=round(theirs, 2), ratio=round(ours / theirs, 2),
-                  torch_version=torch.__version__)
+    ours_ms, theirs_ms = statistics.median(ours) * 1e3, statistics.median(theirs) * 1e3
+    result.update(tinyrect_ms=round(ours_ms, 2), torch_ms=round(theirs_ms, 2),
+                  ratio=round(ours_ms / theirs_ms, 2), torch_version=torch.__version__)
     return result
 
 

@@ -141,6 +141,10 @@ def _slopes(r) -> list:
               f"channel-wise {ch['first']:.3f} vs {ch['deeper_mean']:.3f}.",
               f"Spearman(layer, a): ours shared {_f(sh['spearman'], 2)}, channel-wise {_f(ch['spearman'], 2)}. "
               f"Largest |a| learned: {max(sh['max_abs_a'], ch['max_abs_a']):.3f} (the paper: |a| rarely exceeds 1).",
+              f"How far the layer means moved from their initial 0.25: at most {sh.get('max_change', float('nan')):.3f} "
+              f"(shared), {ch.get('max_change', float('nan')):.3f} (channel-wise): a channel-wise a gets the "
+              "gradient of one channel only, so in a short run it moves far less than a shared one; a rank "
+              "correlation of small moves is weak evidence.",
               ""]
     return lines + _verdict(r)
 

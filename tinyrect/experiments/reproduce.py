@@ -186,6 +186,9 @@ def run(args) -> int:
     results["config"]["seconds"]["total"] = round(time.perf_counter() - t_start, 1)
     _finish(tmp, results, figures, plt, partial=False)
     _swap_in(tmp, out)
+    stale = out.with_name(out.name + ".partial")     # an earlier interrupted run's leftovers
+    if (stale / MARKER).exists():
+        shutil.rmtree(stale, ignore_errors=True)
     _print_summary(results, out)
     return 1 if failed else 0
 

@@ -66,6 +66,7 @@ def run(cfg: dict, data, cache: dict, on_step=None, log=print) -> dict:
             std_slopes=[round(float(v), 4) for v in np.std([s["slopes"] for s in seeds], axis=0)],
             first=float(mean[0]), deeper_mean=float(np.mean(mean[1:])), spearman=spearman(mean),
             max_abs_a=float(max(s["max_abs_a"] for s in seeds)),
+            max_change=float(np.max(np.abs(mean - 0.25))),
         )
     conv1_high = all(v["first"] > v["deeper_mean"] for v in per_variant.values())
     rho = per_variant["prelu_channel"]["spearman"]

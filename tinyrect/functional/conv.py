@@ -37,7 +37,8 @@ from tinyrect._threads import get_num_threads, parallel_map
 from tinyrect.kernels import im2col as _k
 from tinyrect.tensor import Tensor, as_tensor
 
-CHUNK_BYTES = 8 << 20      # target size of one X_col chunk (measured: see tinyrect/bench.py)
+CHUNK_BYTES = 2 << 20      # largest X_col of one chunk (1-8 MB measured alike; 2 MB a bit best)
+MIN_CHUNK_BYTES = 256 << 10  # smallest chunk worth handing to another thread
 _scratch = threading.local()
 
 
@@ -142,22 +143,24 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
 
     def backward(dout):
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
-        dx, dwt = _backward(xd, w_col, np.asarray(dout, dtype=dtype), geometry,
-                            need_dx=x.requires_grad, need_dw=weight.requires_grad)
+        dx, dwt, db = _backward(xd, w_col, np.asarray(dout, dtype=dtype), geometry,
+                                need_dx=x.requires_grad, need_dw=weight.requires_grad)
         dx = None if dx is None else dx.astype(x.dtype, copy=False)
         dwt = None if dwt is None else dwt.reshape(weight.shape).astype(weight.dtype, copy=False)
         if bias is None:
             return dx, dwt
-        return dx, dwt, dout.sum(axis=(0, 2, 3)).astype(bias.dtype, copy=False)
+        return dx, dwt, db.astype(bias.dtype, copy=False)
 
     return Tensor._from_op(y, parents, backward, "conv2d")
 
 
 def _chunks(N: int, bytes_per_sample: int) -> list:
-    """Split the batch into chunks: at least 4 per thread (so a thread that the OS pauses does not
-    hold up the others for long), each with an X_col of at most CHUNK_BYTES (at least 1 sample)."""
-    per_thread = -(-N // (4 * get_num_threads()))
-    step = max(1, min(per_thread, CHUNK_BYTES // max(bytes_per_sample, 1)))
+    """Split the batch into chunks: about 4 per thread (so a thread that the OS pauses does not
+    hold up the others for long) unless that makes chunks smaller than MIN_CHUNK_BYTES, and
+    never with an X_col larger than CHUNK_BYTES (but at least one sample per chunk)."""
+    bytes_per_sample = max(bytes_per_sample, 1)
+    step = max(-(-N // (4 * get_num_threads())), MIN_CHUNK_BYTES // bytes_per_sample)
+    step = max(1, min(step, CHUNK_BYTES // bytes_per_sample, N))
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
 
 
@@ -187,7 +190,7 @@ def _forward(x, w_col, b, geometry):
 
 
 def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
-    """(dx, dW_col), chunk by chunk in parallel threads; X_col is recomputed, not stored."""
+    """(dx, dW_col, db), chunk by chunk in parallel threads; X_col is recomputed, not stored."""
     N = x.shape[0]
     F, K = w_col.shape
     Ho, Wo = geometry[-2:]
@@ -200,6 +203,7 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
         m = (n1 - n0) * P
         dy = _buffer("prod", F * m, x.dtype).reshape(F, m)
         dy.reshape(F, n1 - n0, P)[...] = dout[n0:n1].transpose(1, 0, 2)    # dY (F, m·P)
+        db = dy.sum(axis=1)                                                # db = Σ dY
         cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
         dw = None
         if need_dw:
@@ -208,10 +212,12 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
         if need_dx:
             np.matmul(w_col.T, dy, out=cols)                               # dX_col = W_colᵀ · dY
             _k.col2im(cols, *geometry, dx[n0:n1])                          # dX = col2im(dX_col)
-        return dw
+        return dw, db
 
-    parts = parallel_map(chunk, _chunks(N, K * P * x.itemsize))
-    return dx, (sum(parts[1:], parts[0]) if need_dw else None)
+    parts = parallel_map(chunk, _chunks(N, K * P * x.itemsize)) or [(np.zeros((F, K), x.dtype),
+                                                                     np.zeros(F, x.dtype))]
+    dw = sum((p[0] for p in parts[1:]), parts[0][0]) if need_dw else None
+    return dx, dw, sum((p[1] for p in parts[1:]), parts[0][1])
 
 
 # ----------------------------------------------------------------------------- pad
