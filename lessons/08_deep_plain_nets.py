@@ -111,6 +111,10 @@ _lesson.savefig(fig, "deep_plain_nets.png")
 # signal and first-layer gradient are orders of magnitude smaller than He's, He's loss falls,
 # and Xavier's does not. (--quick trains only the 22-layer nets: at lr 0.002 a 30-layer He net
 # needs some 50-100 steps before its loss starts to fall; run without --quick for both.)
+#
+# He at 30 layers is trainable but fragile at this scale: in `tinyrect reproduce` (3 seeds, 184
+# steps) one seed's loss fell to about 1.0, spiked above 2.6 and started over, and another had not
+# started by the end. That is why the 30-layer check below uses the median over seeds.
 
 # %%
 for depth in DEPTHS:

@@ -70,9 +70,13 @@ def test_predict_specs_cumulative_products():
     assert pred.backward_ratio_log2(2) == pytest.approx(-29.0)               # Eq. (13)
     assert T.predict_specs(T.plain_net_specs(30, 32)).forward_ratio_log2() == pytest.approx(0.0)
     assert "log2 Var[y_l]" in pred.table()
-    # PReLU-aware init (Eq. 15) is flat for its own slope, and loses log2(1.0625/1)... if ignored
+    # PReLU-aware init (Eq. 15) is flat for its own slope; ReLU's 2/n with a = 0.25 gains (1+a²)/layer
     prelu = T.predict_specs(T.plain_net_specs(30, 32, a=0.25, scheme="he_fan_in"))
     assert prelu.forward_ratio_log2() == pytest.approx(0.0)
+    ignored = T.plain_net_specs(30, 32, a=0.25, scheme="he_fan_in")
+    for s in ignored:
+        s.var_w = 2.0 / s.n
+    assert T.predict_specs(ignored).forward_ratio_log2() == pytest.approx(29 * math.log2(1.0625))
 
 
 def test_tap_matrix():

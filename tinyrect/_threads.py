@@ -7,9 +7,13 @@ else NUMBA_NUM_THREADS, else the number of cores):
     threads (`parallel_map`). Each chunk does all of its work, numba kernel (im2col, col2im,
     pooling; they release the GIL) and GEMM alike, in its own thread, with BLAS limited to one
     thread while the pool runs. So exactly n threads compute at any time, and no thread spins at
-    a barrier waiting for a kernel or a GEMM it does not need: measured on a busy 2-core machine,
-    this made conv2d fwd+bwd several times faster than parallelizing each kernel with numba's
-    prange and each GEMM with BLAS threads one after the other (see tinyrect/bench.py);
+    a barrier waiting for a kernel or a GEMM it does not need. The obvious alternative, numba
+    `prange` inside each kernel and BLAS threads for each GEMM, one after the other, suffers
+    twice: OpenBLAS's idle workers keep spinning (~0.1 s) after each GEMM, stealing cores from
+    the next numba kernel, and any pause of one thread (another process on a shared machine)
+    stalls every barrier. Measured on a shared 2-core machine (load average about 5), conv2d
+    forward+backward of (N, C, H, K, F) = (64, 32, 32, 3, 32): 3.1 s with prange + BLAS threads,
+    0.23 s with the chunk pool (same kernels, `tinyrect bench`);
   * outside the pool (e.g. `linear`, `x @ w`) BLAS uses n threads, and numba `prange` kernels
     (the PReLU kernels) use min(n, NUMBA_NUM_THREADS).
 """
@@ -76,6 +80,8 @@ def parallel_map(fn, items) -> list:
 
     fn must release the GIL for the work to run in parallel (numba nogil kernels and NumPy's
     matmul do). With one thread or one item it simply runs here, in the calling thread.
+    The BLAS limit is process-wide while the pool runs: BLAS calls that other Python threads
+    make at the same moment also run single-threaded. Not re-entrant: fn must not call it.
     """
     items = list(items)
     if get_num_threads() == 1 or len(items) <= 1:

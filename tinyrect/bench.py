@@ -26,10 +26,13 @@ import numpy as np
 
 DEFAULT_SHAPES = [(64, 32, 32, 3, 32), (128, 16, 16, 3, 16), (64, 16, 8, 3, 16), (64, 3, 32, 3, 16)]
 BENCHMARKS: dict = {}  # name -> (fn(args) -> (dict, str), help)
-# Seconds of idleness before each timed call. BLAS and OpenMP worker threads keep spinning for a
-# while after they finish (OpenBLAS: ~0.1 s); without a pause each contender would run while the
-# previous one's threads still burn the cores, which penalizes whoever runs next.
-PAUSE = 0.15
+# Before each timed call, the same contender runs untimed for at least WARM seconds. BLAS and
+# OpenMP worker threads keep spinning for a while after they finish (OpenBLAS: up to ~0.1 s);
+# measured right after another library, a contender would share the cores with those spinning
+# threads (measured here: PyTorch and the NumPy baseline up to 10-100x slower, tinyrect less).
+# Warming up for WARM seconds lets that tail die out and brings caches to the steady state a
+# training loop sees. (Sleeping instead was tried: calls right after a sleep ran up to 2.6x slower.)
+WARM = 0.15
 
 
 def register_benchmark(name: str, fn, help: str = "") -> None:
@@ -136,7 +139,10 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
                 f[idx]()
             for _ in range(repeats):
                 for name, f in fns.items():
-                    time.sleep(PAUSE)
+                    start = time.perf_counter()
+                    f[idx]()                     # untimed warm-up, at least once and WARM seconds
+                    while time.perf_counter() - start < WARM:
+                        f[idx]()
                     t0 = time.perf_counter()
                     f[idx]()
                     times[name].append(time.perf_counter() - t0)

@@ -179,7 +179,7 @@ def _forward(x, w_col, b, geometry):
         _k.im2col(x[n0:n1], *geometry, cols)                              # X_col
         prod = _buffer("prod", F * m, x.dtype).reshape(F, m)
         np.matmul(w_col, cols, out=prod)                                   # Y = W_col · X_col
-        y_chunk = prod.reshape(F, n1 - n0, P).transpose(1, 0, 2)           # (F, m, P) -> (m, F, P)
+        y_chunk = prod.reshape(F, n1 - n0, P).transpose(1, 0, 2)           # (F, n, P) -> (n, F, P)
         if b is None:
             y[n0:n1] = y_chunk
         else:

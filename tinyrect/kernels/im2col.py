@@ -20,7 +20,7 @@ Optimizations these kernels must keep (check them if you edit):
     consecutive memory;
   * the arrays are indexed through flat views with unsigned (np.uint64) offsets: numba checks
     every signed index for Python's negative wrap-around (a[-1]), and that check stopped LLVM
-    from vectorizing the copy loops; without it both kernels ran 2.5-4x faster (measured on
+    from vectorizing the copy loops; without it the kernels ran 2.3-4.3x faster (measured on
     chunks of the benchmark shapes);
   * constants have the array's dtype (`x.dtype.type(0)`): float32 stays float32.
 The slow, obvious twins are in kernels/reference.py; tests compare the two.
