@@ -69,6 +69,7 @@ t0 = time.perf_counter()
 const = V.measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws=DRAWS_BWD, batch=BATCH,
                   backward=True, seed=3)
 print(V.summary_table(const))
+print(V.layer_table(const, "backward"))
 print(f"({time.perf_counter() - t0:.1f} s)")
 fig = V.plot_runs(const, direction="backward", title="backward, zero padding, width 32")
 _lesson.savefig(fig, "backward_schemes.png")

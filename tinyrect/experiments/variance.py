@@ -264,6 +264,31 @@ def summary_table(result: dict) -> str:
     return "\n".join(rows)
 
 
+def layer_table(result: dict, direction: str = "forward", layers=(1, 2, 5, 10, 15, 20, 25, 30)) -> str:
+    """Per layer l, for each run: the measured log2 of the mean over draws of Var[y_l]/Var[y_1]
+    (forward; backward: Var[Δx_l]/Var[Δx_L]) next to the padding-aware and the paper's predictions."""
+    key, pred = ("log2_var_y", "forward") if direction == "forward" else ("log2_var_dx", "backward")
+    runs = [r for r in result["runs"] if r.get(key) and len(r[key][0])]
+    head = f"{'layer':>5}" + "".join(f" | {r['label'][:22]:>22} {'padded':>7} {'paper':>7}" for r in runs)
+    rows = [f"log2 {'Var[y_l]/Var[y_1]' if direction == 'forward' else 'Var[Δx_l]/Var[Δx_L]'}, "
+            "measured (log2 of the mean over draws) | padding-aware | paper", head]
+    for l in layers:
+        line = f"{l:>5}"
+        for r in runs:
+            v = np.array(r[key])
+            if l > v.shape[1]:
+                continue
+            ref = 0 if direction == "forward" else v.shape[1] - 1
+            rel = v[:, l - 1] - v[:, ref]
+            measured = np.log2(np.mean(np.exp2(rel - rel.max()))) + rel.max()  # log-sum-exp, no overflow
+            padded = np.array(r["predicted"]["padded_" + pred])
+            paper = np.array(r["predicted"]["paper_" + pred])
+            line += (f" | {measured:>22.2f} {padded[l - 1] - padded[ref]:>7.2f} "
+                     f"{paper[l - 1] - paper[ref]:>7.2f}")
+        rows.append(line)
+    return "\n".join(rows)
+
+
 def plot_runs(result: dict, path=None, direction: str = "forward", ax=None, title: str = "",
               residual: bool = False):
     """log2 variance vs depth: each draw (thin), the log2 of the mean over draws (dots), and the

@@ -35,10 +35,11 @@ import numpy as np
 
 from tinyrect._threads import get_num_threads, parallel_map
 from tinyrect.kernels import im2col as _k
-from tinyrect.tensor import Tensor, as_tensor
+from tinyrect.tensor import Tensor, as_tensor, is_grad_enabled
 
 CHUNK_BYTES = 2 << 20      # largest X_col of one chunk (1-8 MB measured alike; 2 MB a bit best)
 MIN_CHUNK_BYTES = 256 << 10  # smallest chunk worth handing to another thread
+SAVE_BYTES = 32 << 20      # keep the forward's X_col for the backward when it is at most this big
 _scratch = threading.local()
 
 
@@ -138,13 +139,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     xd = np.ascontiguousarray(x.data, dtype=dtype)
     w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(F, -1)
     b = None if bias is None else bias.data.astype(dtype, copy=False)
-    y = _forward(xd, w_col, b, geometry)
+    # dW = dY·X_colᵀ needs X_col again: keep it if it is small and a gradient of w will be needed
+    save = (weight.requires_grad and is_grad_enabled()
+            and w_col.shape[1] * N * Ho * Wo * w_col.itemsize <= SAVE_BYTES)
+    y, saved = _forward(xd, w_col, b, geometry, save)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(dout):
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
         dx, dwt, db = _backward(xd, w_col, np.asarray(dout, dtype=dtype), geometry,
-                                need_dx=x.requires_grad, need_dw=weight.requires_grad)
+                                need_dx=x.requires_grad, need_dw=weight.requires_grad, saved=saved)
         dx = None if dx is None else dx.astype(x.dtype, copy=False)
         dwt = None if dwt is None else dwt.reshape(weight.shape).astype(weight.dtype, copy=False)
         if bias is None:
@@ -164,18 +168,27 @@ def _chunks(N: int, bytes_per_sample: int) -> list:
     return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
 
 
-def _forward(x, w_col, b, geometry):
-    """y[n0:n1] = W_col · im2col(x[n0:n1]) + b for each chunk, the chunks in parallel threads."""
+def _forward(x, w_col, b, geometry, save=False):
+    """y[n0:n1] = W_col · im2col(x[n0:n1]) + b for each chunk, the chunks in parallel threads.
+
+    Returns (y, saved): with save=True, saved = (chunks, X_col of the whole batch, chunk by chunk
+    in one fresh array, not a scratch buffer that the next call overwrites), else None.
+    """
     N = x.shape[0]
     F, K = w_col.shape
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     y = np.empty((N, F, P), dtype=x.dtype)
+    chunks = _chunks(N, K * P * x.itemsize)
+    kept = np.empty(K * N * P, dtype=x.dtype) if save else None
 
     def chunk(bounds):
         n0, n1 = bounds
         m = (n1 - n0) * P
-        cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
+        if save:
+            cols = kept[K * n0 * P:K * n1 * P].reshape(K, m)
+        else:
+            cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
         _k.im2col(x[n0:n1], *geometry, cols)                              # X_col
         prod = _buffer("prod", F * m, x.dtype).reshape(F, m)
         np.matmul(w_col, cols, out=prod)                                   # Y = W_col · X_col
@@ -185,12 +198,13 @@ def _forward(x, w_col, b, geometry):
         else:
             np.add(y_chunk, b[:, None], out=y[n0:n1])                      # + b
 
-    parallel_map(chunk, _chunks(N, K * P * x.itemsize))
-    return y.reshape(N, F, Ho, Wo)
+    parallel_map(chunk, chunks)
+    return y.reshape(N, F, Ho, Wo), ((chunks, kept) if save else None)
 
 
-def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
-    """(dx, dW_col, db), chunk by chunk in parallel threads; X_col is recomputed, not stored."""
+def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
+    """(dx, dW_col, db), chunk by chunk in parallel threads; X_col is the forward's `saved`
+    (chunks, X_col) if given, else recomputed. `saved` is only read: backward can run twice."""
     N = x.shape[0]
     F, K = w_col.shape
     Ho, Wo = geometry[-2:]
@@ -204,17 +218,22 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True):
         dy = _buffer("prod", F * m, x.dtype).reshape(F, m)
         dy.reshape(F, n1 - n0, P)[...] = dout[n0:n1].transpose(1, 0, 2)    # dY (F, m·P)
         db = dy.sum(axis=1)                                                # db = Σ dY
-        cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
         dw = None
         if need_dw:
-            _k.im2col(x[n0:n1], *geometry, cols)
+            if saved is not None:
+                cols = saved[1][K * n0 * P:K * n1 * P].reshape(K, m)      # X_col from forward
+            else:
+                cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
+                _k.im2col(x[n0:n1], *geometry, cols)                       # X_col recomputed
             dw = dy @ cols.T                                               # dW = dY · X_colᵀ
         if need_dx:
-            np.matmul(w_col.T, dy, out=cols)                               # dX_col = W_colᵀ · dY
-            _k.col2im(cols, *geometry, dx[n0:n1])                          # dX = col2im(dX_col)
+            dcols = _buffer("cols", K * m, x.dtype).reshape(K, m)
+            np.matmul(w_col.T, dy, out=dcols)                              # dX_col = W_colᵀ · dY
+            _k.col2im(dcols, *geometry, dx[n0:n1])                         # dX = col2im(dX_col)
         return dw, db
 
-    parts = parallel_map(chunk, _chunks(N, K * P * x.itemsize)) or [(np.zeros((F, K), x.dtype),
+    chunks = saved[0] if saved is not None else _chunks(N, K * P * x.itemsize)
+    parts = parallel_map(chunk, chunks) or [(np.zeros((F, K), x.dtype),
                                                                      np.zeros(F, x.dtype))]
     dw = sum((p[0] for p in parts[1:]), parts[0][0]) if need_dw else None
     return dx, dw, sum((p[1] for p in parts[1:]), parts[0][1])
