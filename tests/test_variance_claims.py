@@ -67,3 +67,17 @@ def test_circular_padding_follows_the_paper():
     (c,) = V.check_claims(res)
     assert c["ok"] and not c["paper_misses"], c["message"]
     assert res["runs"][0]["forward"]["padded"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_layer_table_reports_log2_of_the_mean_ratio_per_layer():
+    from tinyrect.experiments import variance as V
+
+    res = V.measure(schemes=("he_fan_in",), widths=(8,), draws=3, depth=5, batch=4, backward=True, seed=5)
+    run = res["runs"][0]
+    vy = np.array(run["log2_var_y"])
+    expected = np.log2(np.mean(2.0 ** (vy[:, 4] - vy[:, 0])))
+    table = V.layer_table(res, layers=(1, 5)).splitlines()
+    assert table[2].split("|")[1].split()[0] == "0.00"
+    assert float(table[3].split("|")[1].split()[0]) == pytest.approx(expected, abs=0.006)
+    backward = V.layer_table(res, "backward", layers=(5,)).splitlines()
+    assert backward[2].split("|")[1].split()[0] == "0.00"  # relative to the last layer
