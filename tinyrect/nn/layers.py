@@ -37,7 +37,32 @@ def _dtype(dtype):
     return dtype
 
 
-class Conv2d(Module):
+def _positive_ints(layer: str, **values) -> None:
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
+
+
+class _HeInitialized(Module):
+    """Shared by Conv2d and Linear: a weight of `weight_shape`, an optional bias, He init."""
+
+    def _make_parameters(self, weight_shape: tuple, bias: bool, dtype, rng, seed) -> None:
+        dtype = _dtype(dtype)
+        self.weight = Parameter(np.empty(weight_shape, dtype))
+        if bias:
+            self.bias = Parameter(np.zeros(weight_shape[0], dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters(rng=rng, seed=seed)
+
+    def reset_parameters(self, rng=None, seed=None):
+        """He fan_in for ReLU (Eq. 10), bias 0."""
+        init.kaiming_normal_(self.weight, mode="fan_in", nonlinearity="relu", rng=rng, seed=seed)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+
+class Conv2d(_HeInitialized):
     """2-D convolution: weight (out_channels, in_channels, kh, kw), bias (out_channels,).
 
     Init: N(0, 2/fan_in), fan_in = in_channels·kh·kw = k²c (Eq. 10); bias 0. `rng`/`seed` make it
@@ -48,27 +73,13 @@ class Conv2d(Module):
                  dilation=1, bias: bool = True, padding_mode: str = "zeros", dtype=None,
                  rng=None, seed=None):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Conv2d: {name} must be a positive integer, got {value!r}")
+        _positive_ints("Conv2d", in_channels=in_channels, out_channels=out_channels)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride, self.dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
         self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
         self.padding_mode = padding_mode
-        dtype = _dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels) + self.kernel_size, dtype))
-        if bias:
-            self.bias = Parameter(np.zeros(out_channels, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(rng=rng, seed=seed)
-
-    def reset_parameters(self, rng=None, seed=None):
-        """He fan_in for ReLU (Eq. 10), bias 0."""
-        init.kaiming_normal_(self.weight, mode="fan_in", nonlinearity="relu", rng=rng, seed=seed)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._make_parameters((self.out_channels, self.in_channels) + self.kernel_size, bias, dtype, rng, seed)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
@@ -88,29 +99,15 @@ class Conv2d(Module):
         return s
 
 
-class Linear(Module):
+class Linear(_HeInitialized):
     """y = x Wᵀ + b, weight (out_features, in_features). Init: N(0, 2/in_features) (Eq. 10), b = 0."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None,
                  rng=None, seed=None):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {value!r}")
+        _positive_ints("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = _dtype(dtype)
-        self.weight = Parameter(np.empty((out_features, in_features), dtype))
-        if bias:
-            self.bias = Parameter(np.zeros(out_features, dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters(rng=rng, seed=seed)
-
-    def reset_parameters(self, rng=None, seed=None):
-        """He fan_in for ReLU (Eq. 10), bias 0."""
-        init.kaiming_normal_(self.weight, mode="fan_in", nonlinearity="relu", rng=rng, seed=seed)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        self._make_parameters((self.out_features, self.in_features), bias, dtype, rng, seed)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
