@@ -92,7 +92,10 @@ def test_broadcast_mul_add_random_shapes(data):
     a = Tensor(rng.standard_normal(shape_a), requires_grad=True)
     b = Tensor(rng.standard_normal(shape_b), requires_grad=True)
     report = tr.gradcheck(lambda a, b: (a * b + a) * (b - 0.5), [a, b])
-    assert report.max_rel_error < 1e-6
+    # passed: |analytic - numeric| <= atol + rtol·|numeric| everywhere. The relative error alone
+    # is not asserted tightly: on a near-zero gradient entry (hypothesis found one of 6.8e-6)
+    # round-off in the difference quotient gives ~1e-6 relative error although both agree to 1e-11.
+    assert report.passed and report.max_rel_error < 1e-4
 
 
 @settings(max_examples=40, deadline=None)

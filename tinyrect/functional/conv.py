@@ -19,9 +19,13 @@ W_col, dY and col2im together are the paper's Eq. (11), Δx = Ŵ Δy: each input
 the gradients of the k×k output pixels in d = F channels that it fed (n̂ = k²d, Eq. 14).
 
 Why chunks: X_col is kh·kw times bigger than x (75 MB for a batch of 64 32×32×32 images with
-3×3 kernels). Processing a few samples at a time keeps it in cache, reuses a small scratch
-buffer instead of paying page faults on a fresh 75 MB array every call, and saves no X_col for
-the backward pass (it is recomputed there: a cheap copy next to the GEMMs). The chunks run in
+3×3 kernels). Processing a few samples at a time keeps it in cache and reuses a small scratch
+buffer instead of paying page faults on a fresh 75 MB array every call; such a big X_col is
+not kept for the backward pass but recomputed there (a cheap copy next to the GEMMs). A small
+one (at most SAVE_BYTES, e.g. 2.4 MB for 64 8×8×16 maps) is kept when w needs a gradient: the
+forward writes it into an array of its own (not the scratch buffer, which the next call would
+overwrite), the backward only reads it, and when the graph is freed the array goes to a spare
+list that later calls reuse, so it is not faulted in afresh every step. The chunks run in
 parallel threads, each doing its own im2col (numba), GEMM (BLAS, one thread) and col2im; see
 tinyrect/_threads.py for why this beats parallelizing each step. The paper's conv layers
 (Sec. 2.2) are exactly this op; their weights get He init (Eq. 10) in tinyrect.nn.Conv2d.
@@ -38,9 +42,12 @@ from tinyrect.kernels import im2col as _k
 from tinyrect.tensor import Tensor, as_tensor, is_grad_enabled
 
 CHUNK_BYTES = 2 << 20      # largest X_col of one chunk (1-8 MB measured alike; 2 MB a bit best)
-MIN_CHUNK_BYTES = 256 << 10  # smallest chunk worth handing to another thread
+MIN_CHUNK_BYTES = 1 << 20  # smallest chunk worth handing to another thread (see _chunks)
 SAVE_BYTES = 32 << 20      # keep the forward's X_col for the backward when it is at most this big
+SPARE_BYTES = 128 << 20    # at most this much released X_col memory is kept for reuse
 _scratch = threading.local()
+_spare: dict = {}          # (size, dtype) -> arrays released by a freed graph, to be reused
+_spare_bytes = [0]
 
 
 def _buffer(name: str, size: int, dtype) -> np.ndarray:
@@ -51,6 +58,36 @@ def _buffer(name: str, size: int, dtype) -> np.ndarray:
         buf = np.empty(size, dtype=dtype)
         _scratch.__dict__.setdefault("bufs", {})[key] = buf
     return buf[:size]
+
+
+class _SavedCols:
+    """X_col of one forward call, kept for its backward: `flat` holds the chunks one after another.
+
+    A fresh array each call is faulted in page by page again (freed big blocks go back to the
+    OS): filling 29 fresh 2.4 MB arrays took 1.3 ms more per array than refilling kept ones,
+    measured, more than recomputing X_col. So when the graph drops it, the array goes to a spare list for the next call.
+    """
+    __slots__ = ("chunks", "flat")
+
+    def __init__(self, chunks, size, dtype):
+        self.chunks = chunks
+        try:
+            self.flat = _spare[(size, np.dtype(dtype).str)].pop()
+            _spare_bytes[0] -= self.flat.nbytes
+        except (KeyError, IndexError):
+            self.flat = np.empty(size, dtype=dtype)
+
+    def chunk(self, n0, n1, K, P):
+        return self.flat[K * n0 * P:K * n1 * P].reshape(K, (n1 - n0) * P)
+
+    def __del__(self):
+        flat = getattr(self, "flat", None)
+        try:
+            if flat is not None and _spare_bytes[0] + flat.nbytes <= SPARE_BYTES:
+                _spare.setdefault((flat.size, flat.dtype.str), []).append(flat)
+                _spare_bytes[0] += flat.nbytes
+        except (TypeError, NameError):  # at interpreter exit the module globals may be gone
+            pass
 
 
 def _pair(value, name: str, op: str, minimum: int) -> tuple:
@@ -159,20 +196,26 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
 
 
 def _chunks(N: int, bytes_per_sample: int) -> list:
-    """Split the batch into chunks: about 4 per thread (so a thread that the OS pauses does not
-    hold up the others for long) unless that makes chunks smaller than MIN_CHUNK_BYTES, and
-    never with an X_col larger than CHUNK_BYTES (but at least one sample per chunk)."""
+    """Split the batch into equal chunks (sizes differ by at most one sample), as many as a
+    multiple of the thread count so that every thread gets the same work: about 4 per thread
+    (so a thread that the OS pauses does not hold up the others for long) unless that makes
+    chunks smaller than MIN_CHUNK_BYTES, and never with an X_col larger than CHUNK_BYTES (but at
+    least one sample per chunk). Each chunk costs a thread hand-off (a pool.map of 8 no-op items
+    took 98 µs, of 2 items 47 µs, measured); for the 8×8 maps of the train-step benchmark
+    (2.4 MB of X_col per call) 2 chunks of 32 samples beat 8 of 8 and an uneven 56 + 8."""
+    T = get_num_threads()
     bytes_per_sample = max(bytes_per_sample, 1)
-    step = max(-(-N // (4 * get_num_threads())), MIN_CHUNK_BYTES // bytes_per_sample)
-    step = max(1, min(step, CHUNK_BYTES // bytes_per_sample, N))
-    return [(n0, min(N, n0 + step)) for n0 in range(0, N, step)]
+    per_chunk = max(1, CHUNK_BYTES // bytes_per_sample)            # most samples in one chunk
+    n = max(-(-N // per_chunk), min(4 * T, N * bytes_per_sample // MIN_CHUNK_BYTES), 1)
+    n = min(N, -(-n // T) * T) if N else 0                         # a multiple of T, <= N
+    return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
 
 def _forward(x, w_col, b, geometry, save=False):
     """y[n0:n1] = W_col · im2col(x[n0:n1]) + b for each chunk, the chunks in parallel threads.
 
-    Returns (y, saved): with save=True, saved = (chunks, X_col of the whole batch, chunk by chunk
-    in one fresh array, not a scratch buffer that the next call overwrites), else None.
+    Returns (y, saved): with save=True, saved is a _SavedCols holding every chunk's X_col (not a
+    scratch buffer, which the next call would overwrite), else None.
     """
     N = x.shape[0]
     F, K = w_col.shape
@@ -180,13 +223,13 @@ def _forward(x, w_col, b, geometry, save=False):
     P = Ho * Wo
     y = np.empty((N, F, P), dtype=x.dtype)
     chunks = _chunks(N, K * P * x.itemsize)
-    kept = np.empty(K * N * P, dtype=x.dtype) if save else None
+    saved = _SavedCols(chunks, K * N * P, x.dtype) if save else None
 
     def chunk(bounds):
         n0, n1 = bounds
         m = (n1 - n0) * P
         if save:
-            cols = kept[K * n0 * P:K * n1 * P].reshape(K, m)
+            cols = saved.chunk(n0, n1, K, P)
         else:
             cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
         _k.im2col(x[n0:n1], *geometry, cols)                              # X_col
@@ -199,12 +242,12 @@ def _forward(x, w_col, b, geometry, save=False):
             np.add(y_chunk, b[:, None], out=y[n0:n1])                      # + b
 
     parallel_map(chunk, chunks)
-    return y.reshape(N, F, Ho, Wo), ((chunks, kept) if save else None)
+    return y.reshape(N, F, Ho, Wo), saved
 
 
 def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
-    """(dx, dW_col, db), chunk by chunk in parallel threads; X_col is the forward's `saved`
-    (chunks, X_col) if given, else recomputed. `saved` is only read: backward can run twice."""
+    """(dx, dW_col, db), chunk by chunk in parallel threads; X_col comes from the forward's
+    `saved` (a _SavedCols) if given, else is recomputed. `saved` is only read (retain_graph)."""
     N = x.shape[0]
     F, K = w_col.shape
     Ho, Wo = geometry[-2:]
@@ -221,7 +264,7 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
         dw = None
         if need_dw:
             if saved is not None:
-                cols = saved[1][K * n0 * P:K * n1 * P].reshape(K, m)      # X_col from forward
+                cols = saved.chunk(n0, n1, K, P)                           # X_col from forward
             else:
                 cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
                 _k.im2col(x[n0:n1], *geometry, cols)                       # X_col recomputed
@@ -232,7 +275,7 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
             _k.col2im(dcols, *geometry, dx[n0:n1])                         # dX = col2im(dX_col)
         return dw, db
 
-    chunks = saved[0] if saved is not None else _chunks(N, K * P * x.itemsize)
+    chunks = saved.chunks if saved is not None else _chunks(N, K * P * x.itemsize)
     parts = parallel_map(chunk, chunks) or [(np.zeros((F, K), x.dtype),
                                                                      np.zeros(F, x.dtype))]
     dw = sum((p[0] for p in parts[1:]), parts[0][0]) if need_dw else None
