@@ -17,6 +17,7 @@ float64. Python scalars never change a tensor's dtype (`x * 2.0` keeps float32).
 from __future__ import annotations
 
 import contextlib
+import functools
 import numbers
 
 import numpy as np
@@ -239,14 +240,11 @@ class Tensor:
                 replaced = hook(g)
                 if replaced is not None:
                     g = np.asarray(replaced)
-            if node._backward is None:  # a leaf
+            if node._backward is None or node._retain:  # a leaf, or asked to keep its .grad
                 node.grad = g.copy() if node.grad is None else node.grad + g
+            if node._backward is None:
                 continue
-            if node._retain:
-                node.grad = g.copy() if node.grad is None else node.grad + g
-            if node._backward is _freed:
-                _freed(node)
-            parent_grads = node._backward(g)
+            parent_grads = node._backward(g)  # raises if an earlier backward freed the graph
             if _anomaly_mode:
                 _check_finite(node, parent_grads)
             for parent, pg in zip(node._parents, parent_grads):
@@ -255,7 +253,7 @@ class Tensor:
                 key = id(parent)
                 grads[key] = pg if key not in grads else grads[key] + pg
             if not retain_graph:
-                node._backward = _freed
+                node._backward = functools.partial(_freed, node._op)
                 node._parents = ()
 
     def _topological_order(self) -> list:
@@ -562,9 +560,9 @@ def _normalize_axes(axis, ndim: int) -> tuple:
     return tuple(sorted(ax % max(ndim, 1) for ax in axes))
 
 
-def _freed(node, *args):
+def _freed(op: str, dout):
     raise RuntimeError(
-        f"trying to backward through the graph a second time (through '{node._op}'): its saved "
+        f"trying to backward through the graph a second time (through '{op}'): its saved "
         "values were freed after the first backward(). Call backward(retain_graph=True) the first "
         "time if you need to backward twice, or recompute the forward pass."
     )

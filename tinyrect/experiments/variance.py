@@ -280,7 +280,7 @@ def layer_table(result: dict, direction: str = "forward", layers=(1, 2, 5, 10, 1
                 continue
             ref = 0 if direction == "forward" else v.shape[1] - 1
             rel = v[:, l - 1] - v[:, ref]
-            measured = np.log2(np.mean(np.exp2(rel - rel.max()))) + rel.max()  # log-sum-exp, no overflow
+            measured = log2_mean(rel)
             padded = np.array(r["predicted"]["padded_" + pred])
             paper = np.array(r["predicted"]["paper_" + pred])
             line += (f" | {measured:>22.2f} {padded[l - 1] - padded[ref]:>7.2f} "

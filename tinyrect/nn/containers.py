@@ -6,7 +6,17 @@ from collections import OrderedDict
 from tinyrect.nn.module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: length and iteration over the registered modules."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class Sequential(_ModuleSequence):
     """Apply modules in order: `Sequential(conv, PReLU(), ...)(x)`. Also accepts one OrderedDict
     of {name: module}. Indexable (an int gives a layer, a slice a new Sequential), len, iterable."""
 
@@ -36,12 +46,6 @@ class Sequential(Module):
         self._add(str(len(self)), module)
         return self
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __getitem__(self, index):
         items = list(self._modules.items())
         if isinstance(index, slice):
@@ -52,7 +56,7 @@ class Sequential(Module):
             raise IndexError(f"Sequential index {index!r} out of range for {len(self)} layers") from None
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules whose parameters the Module tree sees (a plain list would hide them)."""
 
     def __init__(self, modules=()):
@@ -65,12 +69,6 @@ class ModuleList(Module):
             raise TypeError(f"ModuleList holds Modules, got {type(module).__name__}")
         self.add_module(str(len(self)), module)
         return self
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __getitem__(self, index):
         items = list(self._modules.values())
