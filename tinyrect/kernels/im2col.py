@@ -23,6 +23,12 @@ Optimizations these kernels must keep (check them if you edit):
     from vectorizing the copy loops; without it the kernels ran 2.3-4.3x faster (measured on
     chunks of the benchmark shapes);
   * constants have the array's dtype (`x.dtype.type(0)`): float32 stays float32.
+  * the common case of the paper's nets, stride 1 with 'same' width (Wo == W, e.g. 3x3 with
+    padding 1), takes a faster path (`_im2col_same_width`): there one row of X_col for one
+    sample, read row after row, is the input plane shifted by a constant, so it is copied in
+    ONE long contiguous loop and only the few padding entries are zeroed afterwards. The
+    general path copies one output row (Wo values) at a time; for 8x8 maps such short loops
+    never reach LLVM's vectorized body (measured: 3.3 GB/s against ~10 GB/s for long copies).
 The slow, obvious twins are in kernels/reference.py; tests compare the two.
 """
 from __future__ import annotations
@@ -50,6 +56,9 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
     Works on flat views (x and cols must be C-contiguous) with unsigned offsets `u(...)`.
     """
     N, C, H, W = x.shape
+    if sh == 1 and sw == 1 and Wo == W:
+        _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols)
+        return
     M = cols.shape[1]
     xf, cf = x.reshape(x.size), cols.reshape(cols.size)
     zero = x.dtype.type(0)
@@ -88,8 +97,13 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
 
     Every input pixel that several windows read receives the sum of their column entries.
     Same flat views and unsigned offsets as im2col (dx and cols must be C-contiguous).
+    For stride 1 and Wo == W the entries of cols that come from the padding are set to 0 first
+    (conv2d passes a scratch buffer; those entries are dropped anyway), see _col2im_same_width.
     """
     N, C, H, W = dx.shape
+    if sh == 1 and sw == 1 and Wo == W:
+        _col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx)
+        return
     M = cols.shape[1]
     cf, df = cols.reshape(cols.size), dx.reshape(dx.size)
     zero = dx.dtype.type(0)
@@ -116,3 +130,88 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
                         else:
                             for k in range(u(hi - lo)):
                                 df[d0 + k * u(sw)] += cf[s0 + k]
+
+
+# ----------------------------------------------------------------------------- stride 1, Wo == W
+# Row (c, i, j) of X_col for sample n, as one vector over q = ho·W + wo, reads
+#     x_plane[(ho + i·dh - ph)·W + wo + j·dw - pw]  =  x_plane[q + shift],
+# a constant shift: one long copy (im2col) or add (col2im) for all the rows ho that lie inside
+# the image. Where wo + j·dw - pw falls outside [0, W) that formula wraps into the neighbouring
+# input row, so those padding entries are fixed afterwards (im2col: set to 0) or made harmless
+# beforehand (col2im: the cols entry set to 0, so adding it changes nothing). The copy is also
+# clipped to the sample's own plane, so no thread ever touches another chunk's memory.
+
+@njit(cache=True, nogil=True)
+def _same_width_rows(ho_count, H, i, dh, ph):
+    """Output rows [lo, hi) whose input row ho + i·dh - ph lies in [0, H)."""
+    return valid_columns(ho_count, H, 1, i * dh - ph)
+
+
+@njit(cache=True, nogil=True)
+def _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols):
+    N, C, H, W = x.shape
+    M = cols.shape[1]
+    P = Ho * W
+    xf, cf = x.reshape(x.size), cols.reshape(cols.size)
+    zero = x.dtype.type(0)
+    u = np.uint64
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * H * W
+            for i in range(kh):
+                r0, r1 = _same_width_rows(Ho, H, i, dh, ph)
+                for j in range(kw):
+                    dst = ((c * kh + i) * kw + j) * M + n * P
+                    off = j * dw - pw
+                    lo, hi = valid_columns(W, W, 1, off)
+                    for k in range(u(r0 * W)):                  # rows above the image
+                        cf[u(dst) + k] = zero
+                    for k in range(u(r1 * W), u(P)):            # rows below it
+                        cf[u(dst) + k] = zero
+                    shift = (i * dh - ph) * W + off             # x index = plane + q + shift
+                    a = max(r0 * W, -shift)                     # clipped to this plane
+                    b = min(r1 * W, H * W - shift)
+                    if b > a:
+                        s0, d0 = u(plane + shift + a), u(dst + a)
+                        for k in range(u(b - a)):               # the one long copy
+                            cf[d0 + k] = xf[s0 + k]
+                    for ho in range(r0, r1):                    # the padding columns
+                        row = u(dst + ho * W)
+                        for k in range(u(lo)):
+                            cf[row + k] = zero
+                        for k in range(u(hi), u(W)):
+                            cf[row + k] = zero
+
+
+@njit(cache=True, nogil=True)
+def _col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx):
+    N, C, H, W = dx.shape
+    M = cols.shape[1]
+    P = Ho * W
+    cf, df = cols.reshape(cols.size), dx.reshape(dx.size)
+    zero = dx.dtype.type(0)
+    u = np.uint64
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * H * W
+            for k in range(u(H * W)):
+                df[u(plane) + k] = zero
+            for i in range(kh):
+                r0, r1 = _same_width_rows(Ho, H, i, dh, ph)
+                for j in range(kw):
+                    src = ((c * kh + i) * kw + j) * M + n * P
+                    off = j * dw - pw
+                    lo, hi = valid_columns(W, W, 1, off)
+                    for ho in range(r0, r1):                    # padding entries add nothing
+                        row = u(src + ho * W)
+                        for k in range(u(lo)):
+                            cf[row + k] = zero
+                        for k in range(u(hi), u(W)):
+                            cf[row + k] = zero
+                    shift = (i * dh - ph) * W + off
+                    a = max(r0 * W, -shift)
+                    b = min(r1 * W, H * W - shift)
+                    if b > a:
+                        s0, d0 = u(src + a), u(plane + shift + a)
+                        for k in range(u(b - a)):               # the one long add
+                            df[d0 + k] += cf[s0 + k]
