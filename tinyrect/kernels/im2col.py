@@ -175,12 +175,12 @@ def _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols):
                         s0, d0 = u(plane + shift + a), u(dst + a)
                         for k in range(u(b - a)):               # the one long copy
                             cf[d0 + k] = xf[s0 + k]
-                    for ho in range(r0, r1):                    # the padding columns
-                        row = u(dst + ho * W)
-                        for k in range(u(lo)):
-                            cf[row + k] = zero
-                        for k in range(u(hi), u(W)):
-                            cf[row + k] = zero
+                    for k in range(lo):                         # the padding columns,
+                        for ho in range(u(r0), u(r1)):          # one strided loop each
+                            cf[u(dst + k) + ho * u(W)] = zero
+                    for k in range(hi, W):
+                        for ho in range(u(r0), u(r1)):
+                            cf[u(dst + k) + ho * u(W)] = zero
 
 
 @njit(cache=True, nogil=True)
@@ -202,12 +202,12 @@ def _col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx):
                     src = ((c * kh + i) * kw + j) * M + n * P
                     off = j * dw - pw
                     lo, hi = valid_columns(W, W, 1, off)
-                    for ho in range(r0, r1):                    # padding entries add nothing
-                        row = u(src + ho * W)
-                        for k in range(u(lo)):
-                            cf[row + k] = zero
-                        for k in range(u(hi), u(W)):
-                            cf[row + k] = zero
+                    for k in range(lo):                         # padding entries add nothing
+                        for ho in range(u(r0), u(r1)):
+                            cf[u(src + k) + ho * u(W)] = zero
+                    for k in range(hi, W):
+                        for ho in range(u(r0), u(r1)):
+                            cf[u(src + k) + ho * u(W)] = zero
                     shift = (i * dh - ph) * W + off
                     a = max(r0 * W, -shift)
                     b = min(r1 * W, H * W - shift)
