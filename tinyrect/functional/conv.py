@@ -18,6 +18,15 @@ and its backward, from dY = dL/dY (the same matrix layout):
 W_col, dY and col2im together are the paper's Eq. (11), Δx = Ŵ Δy: each input pixel collects
 the gradients of the k×k output pixels in d = F channels that it fed (n̂ = k²d, Eq. 14).
 
+How the code lays this out (the math is the same; each choice was measured faster):
+  * the bias is one more weight, on an input that is always 1: X̃_col = [X_col; 1ᵀ] gets a row
+    of ones and W̃ = [W_col | b] a column, so Y = W̃·X̃_col adds b inside the GEMM (no extra pass
+    over y), and the backward's X̃_col·dYᵀ = [dW_colᵀ; dbᵀ] sums dY into db in the same GEMM;
+  * Y is computed one sample at a time straight into y's (F, Ho·Wo) planes (no transposed copy),
+    and dX_col likewise from dY's planes;
+  * dW is computed transposed, dW_colᵀ = X_col·dYᵀ: BLAS reads X_colᵀ across its rows in the
+    textbook order dY·X_colᵀ and ran that about half as fast.
+
 Why chunks: X_col is kh·kw times bigger than x (75 MB for a batch of 64 32×32×32 images with
 3×3 kernels). Processing a few samples at a time keeps it in cache and reuses a small scratch
 buffer instead of paying page faults on a fresh 75 MB array every call; such a big X_col is
@@ -43,6 +52,7 @@ from tinyrect.tensor import Tensor, as_tensor, is_grad_enabled
 
 CHUNK_BYTES = 2 << 20      # largest X_col of one chunk (1-8 MB measured alike; 2 MB a bit best)
 MIN_CHUNK_BYTES = 1 << 20  # smallest chunk worth handing to another thread (see _chunks)
+PER_SAMPLE_DW_PIXELS = 512  # maps at least this big get dW per sample (see _backward)
 SAVE_BYTES = 32 << 20      # keep the forward's X_col for the backward when it is at most this big
 SPARE_BYTES = 128 << 20    # at most this much released X_col memory is kept for reuse
 _scratch = threading.local()
@@ -58,20 +68,6 @@ def _buffer(name: str, size: int, dtype) -> np.ndarray:
         buf = np.empty(size, dtype=dtype)
         _scratch.__dict__.setdefault("bufs", {})[key] = buf
     return buf[:size]
-
-
-def _ones(size: int, dtype) -> np.ndarray:
-    """A read-only vector of ones, kept between calls (for sums as matrix-vector products)."""
-    key = ("ones", np.dtype(dtype).str)
-    buf = _ones_cache.get(key)
-    if buf is None or buf.size < size:
-        buf = np.ones(size, dtype=dtype)
-        buf.flags.writeable = False
-        _ones_cache[key] = buf
-    return buf[:size]
-
-
-_ones_cache: dict = {}
 
 
 class _SavedCols:
@@ -189,17 +185,19 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
 
     xd = np.ascontiguousarray(x.data, dtype=dtype)
     w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(F, -1)
-    b = None if bias is None else bias.data.astype(dtype, copy=False)
+    # the bias rides along as one more weight on a constant input 1 (module docstring)
+    w_aug = w_col if bias is None else np.hstack([w_col, bias.data.astype(dtype)[:, None]])
     # dW = dY·X_colᵀ needs X_col again: keep it if it is small and a gradient of w will be needed
     save = (weight.requires_grad and is_grad_enabled()
-            and w_col.shape[1] * N * Ho * Wo * w_col.itemsize <= SAVE_BYTES)
-    y, saved = _forward(xd, w_col, b, geometry, save)
+            and w_aug.shape[1] * N * Ho * Wo * w_col.itemsize <= SAVE_BYTES)
+    y, saved = _forward(xd, w_aug, geometry, save)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(dout):
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
         dx, dwt, db = _backward(xd, w_col, np.asarray(dout, dtype=dtype), geometry,
-                                need_dx=x.requires_grad, need_dw=weight.requires_grad, saved=saved)
+                                need_dx=x.requires_grad, need_dw=weight.requires_grad,
+                                has_bias=bias is not None, saved=saved)
         dx = None if dx is None else dx.astype(x.dtype, copy=False)
         dwt = None if dwt is None else dwt.reshape(weight.shape).astype(weight.dtype, copy=False)
         if bias is None:
@@ -225,44 +223,52 @@ def _chunks(N: int, bytes_per_sample: int) -> list:
     return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
 
-def _forward(x, w_col, b, geometry, save=False):
-    """y[n0:n1] = W_col · im2col(x[n0:n1]) + b for each chunk, the chunks in parallel threads.
+def _forward(x, w_aug, geometry, save=False):
+    """y[n0:n1] = W̃ · X̃_col of each chunk (with the bias column, if any), chunks in parallel.
 
-    Returns (y, saved): with save=True, saved is a _SavedCols holding every chunk's X_col (not a
-    scratch buffer, which the next call would overwrite), else None.
+    w_aug is W_col (F, K), or W̃ = [W_col | b] (F, K + 1) when there is a bias; then X̃_col gets
+    its row of ones. Returns (y, saved): with save=True, saved is a _SavedCols holding every
+    chunk's X̃_col (not a scratch buffer, which the next call would overwrite), else None.
     """
     N = x.shape[0]
-    F, K = w_col.shape
+    F, Ka = w_aug.shape
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     y = np.empty((N, F, P), dtype=x.dtype)
-    chunks = _chunks(N, K * P * x.itemsize)
-    saved = _SavedCols(chunks, K * N * P, x.dtype) if save else None
+    chunks = _chunks(N, Ka * P * x.itemsize)
+    saved = _SavedCols(chunks, Ka * N * P, x.dtype) if save else None
 
     def chunk(bounds):
         n0, n1 = bounds
         m = (n1 - n0) * P
         if save:
-            cols = saved.chunk(n0, n1, K, P)
+            cols = saved.chunk(n0, n1, Ka, P)
         else:
-            cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
-        _k.im2col(x[n0:n1], *geometry, cols)                              # X_col
-        # Y = W_col · X_col, one GEMM per sample straight into y's (F, P) planes: the columns
+            cols = _buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
+        _im2col_aug(x[n0:n1], geometry, cols)                             # X̃_col
+        # Ỹ = W̃ · X̃_col, one GEMM per sample straight into y's (F, P) planes: the columns
         # of one sample are a strided view, which BLAS takes as is, so no (F, n, P) -> (n, F, P)
         # transposed copy of the product is needed (measured 1.2-1.9x faster on small maps)
-        np.matmul(w_col, cols.reshape(K, n1 - n0, P).transpose(1, 0, 2), out=y[n0:n1])
-        if b is not None:
-            y[n0:n1] += b[:, None]                                         # + b
+        np.matmul(w_aug, cols.reshape(Ka, n1 - n0, P).transpose(1, 0, 2), out=y[n0:n1])
 
     parallel_map(chunk, chunks)
     return y.reshape(N, F, Ho, Wo), saved
 
 
-def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
-    """(dx, dW_col, db), chunk by chunk in parallel threads; X_col comes from the forward's
+def _im2col_aug(x, geometry, cols):
+    """X_col into the first rows of cols, and the row of ones for the bias if cols has one."""
+    K = x.shape[1] * geometry[0] * geometry[1]
+    _k.im2col(x, *geometry, cols)
+    if cols.shape[0] > K:
+        cols[K] = 1
+
+
+def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, saved=None):
+    """(dx, dW_col, db), chunk by chunk in parallel threads; X̃_col comes from the forward's
     `saved` (a _SavedCols) if given, else is recomputed. `saved` is only read (retain_graph)."""
     N = x.shape[0]
     F, K = w_col.shape
+    Ka = K + has_bias
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     dout = np.ascontiguousarray(dout).reshape(N, F, P)
@@ -270,36 +276,38 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, saved=None):
 
     def chunk(bounds):
         n0, n1 = bounds
-        m = (n1 - n0) * P
-        db = dw_t = None
+        n, m = n1 - n0, (n1 - n0) * P
+        dw_t = None
         if need_dw:
-            # dWᵀ = X_col · dYᵀ with dYᵀ as its own (m·P, F) array: BLAS runs this product
-            # (K, m·P)·(m·P, F) about 2x faster than dY · X_colᵀ, whose X_colᵀ it reads
-            # across rows (measured: 74-89 against 37-47 GFLOP/s on benchmark chunks)
-            dy_t = _buffer("dy_t", m * F, x.dtype).reshape(m, F)
-            dy_t.reshape(n1 - n0, P, F)[...] = dout[n0:n1].transpose(0, 2, 1)
-            # db = Σ dY as 1ᵀ·dYᵀ: a GEMV reads the rows of dYᵀ in order (numpy's column sum
-            # dy_t.sum(axis=0) took 18x longer on these (m·P, 16) arrays, measured)
-            db = _ones(m, x.dtype) @ dy_t                                  # db = Σ dY
             if saved is not None:
-                cols = saved.chunk(n0, n1, K, P)                           # X_col from forward
+                cols = saved.chunk(n0, n1, Ka, P)                          # X̃_col from forward
             else:
-                cols = _buffer("cols", K * m, x.dtype).reshape(K, m)
-                _k.im2col(x[n0:n1], *geometry, cols)                       # X_col recomputed
-            dw_t = cols @ dy_t                                             # dWᵀ = X_col · dYᵀ
+                cols = _buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
+                _im2col_aug(x[n0:n1], geometry, cols)                      # X̃_col recomputed
+            # [dWᵀ; dbᵀ] = X̃_col · dYᵀ (K̃, F): the ones row of X̃_col sums dY into db. Both
+            # ways below avoid the slow product dY · X_colᵀ, whose X_colᵀ BLAS reads across
+            # rows (measured 37-47 against 74-89 GFLOP/s on the benchmark's chunks).
+            if P >= PER_SAMPLE_DW_PIXELS:   # per sample, dYᵀ as a transposed view: no copy
+                dw_t = np.matmul(cols.reshape(Ka, n, P).transpose(1, 0, 2),
+                                 dout[n0:n1].transpose(0, 2, 1)).sum(axis=0)
+            else:                           # small maps: one GEMM with dYᵀ copied (m·P, F)
+                dy_t = _buffer("dy_t", m * F, x.dtype).reshape(m, F)
+                dy_t.reshape(n, P, F)[...] = dout[n0:n1].transpose(0, 2, 1)
+                dw_t = cols @ dy_t
         if need_dx:
             dcols = _buffer("cols", K * m, x.dtype).reshape(K, m)
             # dX_col = W_colᵀ · dY, one GEMM per sample from dY's (F, P) plane into its columns
-            np.matmul(w_col.T, dout[n0:n1], out=dcols.reshape(K, n1 - n0, P).transpose(1, 0, 2))
+            np.matmul(w_col.T, dout[n0:n1], out=dcols.reshape(K, n, P).transpose(1, 0, 2))
             _k.col2im(dcols, *geometry, dx[n0:n1])                         # dX = col2im(dX_col)
-        if db is None:
-            db = dout[n0:n1].sum(axis=(0, 2))                              # db = Σ dY
-        return dw_t, db
+        if dw_t is not None and has_bias:
+            return dw_t[:K], dw_t[K]
+        return dw_t, (dout[n0:n1].sum(axis=(0, 2)) if has_bias else None)  # db = Σ dY
 
-    chunks = saved.chunks if saved is not None else _chunks(N, K * P * x.itemsize)
+    chunks = saved.chunks if saved is not None else _chunks(N, Ka * P * x.itemsize)
     parts = parallel_map(chunk, chunks) or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))]
     dw = sum((p[0] for p in parts[1:]), parts[0][0]).T if need_dw else None   # dWᵀ -> dW
-    return dx, dw, sum((p[1] for p in parts[1:]), parts[0][1])
+    db = sum((p[1] for p in parts[1:]), parts[0][1]) if has_bias else None
+    return dx, dw, db
 
 
 # ----------------------------------------------------------------------------- pad
