@@ -232,6 +232,19 @@ print(f"conv forward {x.shape} * {w.shape}: seven loops {t_loops * 1e3:.1f} ms, 
 _lesson.check(err_fwd < 1e-4, f"im2col + GEMM equals the seven-loop definition (max diff {err_fwd:.1e})")
 
 # %% [markdown]
+# The bias is just one more weight, on an input that is always 1. Append a row of ones to X_col
+# and the column b to W_col, and the single GEMM [W_col | b] · [X_col; 1ᵀ] adds b for free.
+# `tinyrect.functional.conv2d` does this, and in the backward the same row of ones turns
+# [X_col; 1ᵀ] · dY_colᵀ into [dW_colᵀ; dbᵀ]: db = Σ dY comes out of the dW product.
+
+# %%
+cols_aug = np.vstack([results["numba"], np.ones((1, results["numba"].shape[1]), np.float32)])
+w_aug = np.hstack([w.reshape(Fo, -1), b[:, None]])
+err_aug = np.abs(w_aug @ cols_aug - y_col).max()
+print(f"[W_col | b] · [X_col; 1] vs W_col · X_col + b: max |difference| {err_aug:.1e}")
+_lesson.check(err_aug < 1e-4, "the bias as a weight on a row of ones gives the same output")
+
+# %% [markdown]
 # ## 5. The backward, by the formulas, against the tape
 #
 # With a random upstream gradient dY: dW = dY_col · X_colᵀ, db = Σ dY, dX = col2im(W_colᵀ · dY_col).

@@ -83,6 +83,31 @@ def test_conv2d_chunks_give_the_same_result(monkeypatch):
         np.testing.assert_allclose(t.grad, g0, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("with_bias", [True, False])
+@pytest.mark.parametrize("save_cols", [True, False])
+def test_conv2d_dw_layouts_agree(monkeypatch, with_bias, save_cols):
+    """dWᵀ is computed per sample from a transposed view on maps of >= PER_SAMPLE_DW_PIXELS
+    pixels, else by one GEMM with dYᵀ copied; X̃_col is kept from the forward or recomputed;
+    the bias may ride as a row of ones or be absent. Every combination gives the same grads."""
+    g = dict(N=3, C=2, H=6, W=7, k=(3, 3), s=(1, 1), p=(1, 1), d=(1, 1))
+    x, w, b = tensors(g, F_out=3)
+    b = b if with_bias else None
+    monkeypatch.setattr(conv_module, "SAVE_BYTES", 1 << 30 if save_cols else 0)
+    dy = np.random.default_rng(5).standard_normal((3, 3, 6, 7))
+    results = []
+    for threshold in (1, 10 ** 9):   # per sample / one GEMM
+        monkeypatch.setattr(conv_module, "PER_SAMPLE_DW_PIXELS", threshold)
+        for t in (x, w) + ((b,) if with_bias else ()):
+            t.grad = None
+        F.conv2d(x, w, b, padding=1).backward(dy)
+        results.append([t.grad.copy() for t in (x, w) + ((b,) if with_bias else ())])
+    assert results[0][1].shape == w.shape
+    for a, c in zip(*results):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-12)
+    if with_bias:
+        np.testing.assert_allclose(results[0][2], dy.sum(axis=(0, 2, 3)), rtol=1e-12)
+
+
 def test_conv2d_gradient_only_where_needed_and_dtypes_kept():
     g = dict(N=2, C=2, H=5, W=5, k=(3, 3), s=(1, 1), p=(1, 1), d=(1, 1))
     x, w, b = tensors(g, dtype=np.float32)
@@ -162,6 +187,7 @@ TORCH_CASES = [  # (N, C, H, W, F, kernel, stride, padding, dilation, padding_mo
     (2, 2, 6, 7, 3, (2, 3), 1, "same", (2, 1), "circular"),
     (2, 2, 6, 7, 3, (4, 3), 1, "same", 1, "zeros"),
     (64, 16, 12, 12, 8, 3, 1, 1, 1, "zeros"),   # several chunks at the default chunk size
+    (2, 3, 24, 23, 4, 3, 1, 1, 1, "zeros"),     # >= PER_SAMPLE_DW_PIXELS: dW per sample
 ]
 
 
