@@ -29,13 +29,12 @@ How the code lays this out (the math is the same; each choice was measured faste
 
 Why chunks: X_col is kh·kw times bigger than x (75 MB for a batch of 64 32×32×32 images with
 3×3 kernels). Processing a few samples at a time keeps it in cache and reuses a small scratch
-buffer instead of paying page faults on a fresh 75 MB array every call; such a big X_col is
-not kept for the backward pass but recomputed there (a cheap copy next to the GEMMs). A small
-one (at most SAVE_BYTES, e.g. 2.4 MB for 64 8×8×16 maps) is kept when w needs a gradient: the
-forward writes it into an array of its own (not the scratch buffer, which the next call would
-overwrite), the backward only reads it, and when the graph is freed the array goes to a spare
-list that later calls reuse, so it is not faulted in afresh every step. The chunks run in
-parallel threads, each doing its own im2col (numba), GEMM (BLAS, one thread) and col2im; see
+buffer instead of paying page faults on a fresh 75 MB array every call. The backward builds
+X̃_col again, chunk by chunk, rather than keeping the forward's: a kept X_col is cold by the
+time the backward reads it, and writing it out to memory cost more than the recompute into a
+cache-resident buffer (measured on the 30-layer training step of `tinyrect bench`, one thread:
+76 ms per step with X_col kept, 47 ms with it recomputed). The chunks run in parallel threads,
+each doing its own im2col (numba), GEMM (BLAS, one thread) and col2im; see
 tinyrect/_threads.py for why this beats parallelizing each step. The paper's conv layers
 (Sec. 2.2) are exactly this op; their weights get He init (Eq. 10) in tinyrect.nn.Conv2d.
 """
@@ -48,16 +47,12 @@ import numpy as np
 
 from tinyrect._threads import get_num_threads, parallel_map
 from tinyrect.kernels import im2col as _k
-from tinyrect.tensor import Tensor, as_tensor, is_grad_enabled
+from tinyrect.tensor import Tensor, as_tensor
 
 CHUNK_BYTES = 2 << 20      # largest X_col of one chunk (1-8 MB measured alike; 2 MB a bit best)
 MIN_CHUNK_BYTES = 1 << 20  # smallest chunk worth handing to another thread (see _chunks)
 PER_SAMPLE_DW_PIXELS = 512  # maps at least this big get dW per sample (see _backward)
-SAVE_BYTES = 32 << 20      # keep the forward's X_col for the backward when it is at most this big
-SPARE_BYTES = 128 << 20    # at most this much released X_col memory is kept for reuse
 _scratch = threading.local()
-_spare: dict = {}          # (size, dtype) -> arrays released by a freed graph, to be reused
-_spare_bytes = [0]
 
 
 def _buffer(name: str, size: int, dtype) -> np.ndarray:
@@ -68,36 +63,6 @@ def _buffer(name: str, size: int, dtype) -> np.ndarray:
         buf = np.empty(size, dtype=dtype)
         _scratch.__dict__.setdefault("bufs", {})[key] = buf
     return buf[:size]
-
-
-class _SavedCols:
-    """X_col of one forward call, kept for its backward: `flat` holds the chunks one after another.
-
-    A fresh array each call is faulted in page by page again (freed big blocks go back to the
-    OS): filling 29 fresh 2.4 MB arrays took 1.3 ms more per array than refilling kept ones,
-    measured, more than recomputing X_col. So when the graph drops it, the array goes to a spare list for the next call.
-    """
-    __slots__ = ("chunks", "flat")
-
-    def __init__(self, chunks, size, dtype):
-        self.chunks = chunks
-        try:
-            self.flat = _spare[(size, np.dtype(dtype).str)].pop()
-            _spare_bytes[0] -= self.flat.nbytes
-        except (KeyError, IndexError):
-            self.flat = np.empty(size, dtype=dtype)
-
-    def chunk(self, n0, n1, K, P):
-        return self.flat[K * n0 * P:K * n1 * P].reshape(K, (n1 - n0) * P)
-
-    def __del__(self):
-        flat = getattr(self, "flat", None)
-        try:
-            if flat is not None and _spare_bytes[0] + flat.nbytes <= SPARE_BYTES:
-                _spare.setdefault((flat.size, flat.dtype.str), []).append(flat)
-                _spare_bytes[0] += flat.nbytes
-        except (TypeError, NameError):  # at interpreter exit the module globals may be gone
-            pass
 
 
 def _pair(value, name: str, op: str, minimum: int) -> tuple:
@@ -187,17 +152,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(F, -1)
     # the bias rides along as one more weight on a constant input 1 (module docstring)
     w_aug = w_col if bias is None else np.hstack([w_col, bias.data.astype(dtype)[:, None]])
-    # dW = dY·X_colᵀ needs X_col again: keep it if it is small and a gradient of w will be needed
-    save = (weight.requires_grad and is_grad_enabled()
-            and w_aug.shape[1] * N * Ho * Wo * w_col.itemsize <= SAVE_BYTES)
-    y, saved = _forward(xd, w_aug, geometry, save)
+    y = _forward(xd, w_aug, geometry)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(dout):
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
         dx, dwt, db = _backward(xd, w_col, np.asarray(dout, dtype=dtype), geometry,
                                 need_dx=x.requires_grad, need_dw=weight.requires_grad,
-                                has_bias=bias is not None, saved=saved)
+                                has_bias=bias is not None)
         dx = None if dx is None else dx.astype(x.dtype, copy=False)
         dwt = None if dwt is None else dwt.reshape(weight.shape).astype(weight.dtype, copy=False)
         if bias is None:
@@ -223,36 +185,30 @@ def _chunks(N: int, bytes_per_sample: int) -> list:
     return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
 
-def _forward(x, w_aug, geometry, save=False):
+def _forward(x, w_aug, geometry):
     """y[n0:n1] = W̃ · X̃_col of each chunk (with the bias column, if any), chunks in parallel.
 
     w_aug is W_col (F, K), or W̃ = [W_col | b] (F, K + 1) when there is a bias; then X̃_col gets
-    its row of ones. Returns (y, saved): with save=True, saved is a _SavedCols holding every
-    chunk's X̃_col (not a scratch buffer, which the next call would overwrite), else None.
+    its row of ones.
     """
     N = x.shape[0]
     F, Ka = w_aug.shape
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     y = np.empty((N, F, P), dtype=x.dtype)
-    chunks = _chunks(N, Ka * P * x.itemsize)
-    saved = _SavedCols(chunks, Ka * N * P, x.dtype) if save else None
 
     def chunk(bounds):
         n0, n1 = bounds
         m = (n1 - n0) * P
-        if save:
-            cols = saved.chunk(n0, n1, Ka, P)
-        else:
-            cols = _buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
+        cols = _buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
         _im2col_aug(x[n0:n1], geometry, cols)                             # X̃_col
         # Ỹ = W̃ · X̃_col, one GEMM per sample straight into y's (F, P) planes: the columns
         # of one sample are a strided view, which BLAS takes as is, so no (F, n, P) -> (n, F, P)
         # transposed copy of the product is needed (measured 1.2-1.9x faster on small maps)
         np.matmul(w_aug, cols.reshape(Ka, n1 - n0, P).transpose(1, 0, 2), out=y[n0:n1])
 
-    parallel_map(chunk, chunks)
-    return y.reshape(N, F, Ho, Wo), saved
+    parallel_map(chunk, _chunks(N, Ka * P * x.itemsize))
+    return y.reshape(N, F, Ho, Wo)
 
 
 def _im2col_aug(x, geometry, cols):
@@ -263,9 +219,8 @@ def _im2col_aug(x, geometry, cols):
         cols[K] = 1
 
 
-def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, saved=None):
-    """(dx, dW_col, db), chunk by chunk in parallel threads; X̃_col comes from the forward's
-    `saved` (a _SavedCols) if given, else is recomputed. `saved` is only read (retain_graph)."""
+def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False):
+    """(dx, dW_col, db), chunk by chunk in parallel threads, with X̃_col built again."""
     N = x.shape[0]
     F, K = w_col.shape
     Ka = K + has_bias
@@ -279,11 +234,8 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fal
         n, m = n1 - n0, (n1 - n0) * P
         dw_t = None
         if need_dw:
-            if saved is not None:
-                cols = saved.chunk(n0, n1, Ka, P)                          # X̃_col from forward
-            else:
-                cols = _buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
-                _im2col_aug(x[n0:n1], geometry, cols)                      # X̃_col recomputed
+            cols = _buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
+            _im2col_aug(x[n0:n1], geometry, cols)                          # X̃_col again
             # [dWᵀ; dbᵀ] = X̃_col · dYᵀ (K̃, F): the ones row of X̃_col sums dY into db. Both
             # ways below avoid the slow product dY · X_colᵀ, whose X_colᵀ BLAS reads across
             # rows (measured 37-47 against 74-89 GFLOP/s on the benchmark's chunks).
@@ -303,8 +255,7 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fal
             return dw_t[:K], dw_t[K]
         return dw_t, (dout[n0:n1].sum(axis=(0, 2)) if has_bias else None)  # db = Σ dY
 
-    chunks = saved.chunks if saved is not None else _chunks(N, Ka * P * x.itemsize)
-    parts = parallel_map(chunk, chunks) or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))]
+    parts = parallel_map(chunk, _chunks(N, Ka * P * x.itemsize)) or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))]
     dw = sum((p[0] for p in parts[1:]), parts[0][0]).T if need_dw else None   # dWᵀ -> dW
     db = sum((p[1] for p in parts[1:]), parts[0][1]) if has_bias else None
     return dx, dw, db

@@ -140,6 +140,8 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
 # input row, so those padding entries are fixed afterwards (im2col: set to 0) or made harmless
 # beforehand (col2im: the cols entry set to 0, so adding it changes nothing). The copy is also
 # clipped to the sample's own plane, so no thread ever touches another chunk's memory.
+# The samples are the innermost loop: everything that depends only on (c, i, j) is worked out
+# once per chunk, which matters on small maps (8x8: 63 against 95-131 µs per 32-sample chunk).
 
 @njit(cache=True, nogil=True)
 def _same_width_rows(ho_count, H, i, dh, ph):
@@ -155,32 +157,32 @@ def _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols):
     xf, cf = x.reshape(x.size), cols.reshape(cols.size)
     zero = x.dtype.type(0)
     u = np.uint64
-    for n in range(N):
-        for c in range(C):
-            plane = (n * C + c) * H * W
-            for i in range(kh):
-                r0, r1 = _same_width_rows(Ho, H, i, dh, ph)
-                for j in range(kw):
-                    dst = ((c * kh + i) * kw + j) * M + n * P
-                    off = j * dw - pw
-                    lo, hi = valid_columns(W, W, 1, off)
+    for c in range(C):
+        for i in range(kh):
+            r0, r1 = _same_width_rows(Ho, H, i, dh, ph)
+            for j in range(kw):
+                row = ((c * kh + i) * kw + j) * M
+                off = j * dw - pw
+                lo, hi = valid_columns(W, W, 1, off)
+                shift = (i * dh - ph) * W + off
+                a = max(r0 * W, -shift)                         # copy clipped to the plane
+                b = min(r1 * W, H * W - shift)
+                for n in range(N):                              # innermost: the set-up
+                    dst = u(row + n * P)                        # above is done once for all
                     for k in range(u(r0 * W)):                  # rows above the image
-                        cf[u(dst) + k] = zero
+                        cf[dst + k] = zero
                     for k in range(u(r1 * W), u(P)):            # rows below it
-                        cf[u(dst) + k] = zero
-                    shift = (i * dh - ph) * W + off             # x index = plane + q + shift
-                    a = max(r0 * W, -shift)                     # clipped to this plane
-                    b = min(r1 * W, H * W - shift)
-                    if b > a:
-                        s0, d0 = u(plane + shift + a), u(dst + a)
+                        cf[dst + k] = zero
+                    if b > a:                                   # x index = plane + q + shift
+                        s0, d0 = u((n * C + c) * H * W + shift + a), dst + u(a)
                         for k in range(u(b - a)):               # the one long copy
                             cf[d0 + k] = xf[s0 + k]
-                    for k in range(lo):                         # the padding columns,
-                        for ho in range(u(r0), u(r1)):          # one strided loop each
-                            cf[u(dst + k) + ho * u(W)] = zero
-                    for k in range(hi, W):
+                    for k in range(u(lo)):                      # the padding columns, one
+                        for ho in range(u(r0), u(r1)):          # strided loop each
+                            cf[dst + k + ho * u(W)] = zero
+                    for k in range(u(hi), u(W)):
                         for ho in range(u(r0), u(r1)):
-                            cf[u(dst + k) + ho * u(W)] = zero
+                            cf[dst + k + ho * u(W)] = zero
 
 
 @njit(cache=True, nogil=True)
@@ -191,27 +193,27 @@ def _col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx):
     cf, df = cols.reshape(cols.size), dx.reshape(dx.size)
     zero = dx.dtype.type(0)
     u = np.uint64
-    for n in range(N):
-        for c in range(C):
-            plane = (n * C + c) * H * W
-            for k in range(u(H * W)):
-                df[u(plane) + k] = zero
-            for i in range(kh):
-                r0, r1 = _same_width_rows(Ho, H, i, dh, ph)
-                for j in range(kw):
-                    src = ((c * kh + i) * kw + j) * M + n * P
-                    off = j * dw - pw
-                    lo, hi = valid_columns(W, W, 1, off)
-                    for k in range(lo):                         # padding entries add nothing
+    for k in range(u(dx.size)):
+        df[k] = zero
+    for c in range(C):
+        for i in range(kh):
+            r0, r1 = _same_width_rows(Ho, H, i, dh, ph)
+            for j in range(kw):
+                row = ((c * kh + i) * kw + j) * M
+                off = j * dw - pw
+                lo, hi = valid_columns(W, W, 1, off)
+                shift = (i * dh - ph) * W + off
+                a = max(r0 * W, -shift)
+                b = min(r1 * W, H * W - shift)
+                for n in range(N):
+                    src = u(row + n * P)
+                    for k in range(u(lo)):                      # padding entries add nothing
                         for ho in range(u(r0), u(r1)):
-                            cf[u(src + k) + ho * u(W)] = zero
-                    for k in range(hi, W):
+                            cf[src + k + ho * u(W)] = zero
+                    for k in range(u(hi), u(W)):
                         for ho in range(u(r0), u(r1)):
-                            cf[u(src + k) + ho * u(W)] = zero
-                    shift = (i * dh - ph) * W + off
-                    a = max(r0 * W, -shift)
-                    b = min(r1 * W, H * W - shift)
+                            cf[src + k + ho * u(W)] = zero
                     if b > a:
-                        s0, d0 = u(src + a), u(plane + shift + a)
+                        s0, d0 = src + u(a), u((n * C + c) * H * W + shift + a)
                         for k in range(u(b - a)):               # the one long add
                             df[d0 + k] += cf[s0 + k]
