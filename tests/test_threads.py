@@ -1,0 +1,70 @@
+"""tinyrect._threads.parallel_map: the calling thread plus n - 1 daemon workers share the items."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import tinyrect
+from tinyrect import _threads
+
+
+@pytest.fixture
+def two_threads():
+    before = tinyrect.get_num_threads()
+    tinyrect.set_num_threads(2)
+    yield
+    tinyrect.set_num_threads(before)
+
+
+def test_results_in_order_and_work_on_several_threads(two_threads):
+    seen = set()
+
+    def slow_square(i):
+        seen.add(threading.get_ident())
+        np.linalg.norm(np.ones(200_000))        # releases the GIL for a moment
+        return i * i
+
+    for _ in range(20):                           # the worker usually gets some items
+        assert _threads.parallel_map(slow_square, range(9)) == [i * i for i in range(9)]
+    assert len(seen) == 2
+
+
+def test_an_error_in_any_item_is_raised_here_and_blas_threads_come_back(two_threads):
+    libs = _threads._blas_libs()
+    before = [lib.get_num_threads() for lib in libs]
+
+    def fails_on_3(i):
+        if i == 3:
+            raise ValueError("item 3")
+        return i
+
+    with pytest.raises(ValueError, match="item 3"):
+        _threads.parallel_map(fails_on_3, range(6))
+    assert [lib.get_num_threads() for lib in libs] == before
+    assert _threads.parallel_map(fails_on_3, [0, 1, 2]) == [0, 1, 2]   # still usable
+
+
+def test_blas_runs_single_threaded_inside(two_threads):
+    libs = _threads._blas_libs()
+    if not libs:
+        pytest.skip("threadpoolctl sees no BLAS library")
+    inside = _threads.parallel_map(lambda _: [lib.get_num_threads() for lib in libs], range(4))
+    assert all(n == [1] * len(libs) for n in inside)
+
+
+def test_changing_the_thread_count_stops_the_old_workers():
+    before = tinyrect.get_num_threads()
+    try:
+        for n in (3, 2, 4, 2):
+            tinyrect.set_num_threads(n)
+            _threads.parallel_map(lambda i: i, range(8))
+        deadline = time.monotonic() + 5          # old workers exit at their stop signal
+        while True:
+            workers = [t for t in threading.enumerate() if t.name.startswith("tinyrect-")]
+            if len(workers) <= 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        assert len(workers) == 1               # n = 2: the calling thread and one worker
+    finally:
+        tinyrect.set_num_threads(before)
