@@ -282,6 +282,10 @@ def test_everything_works_with_numba_disabled(tmp_path):
         assert np.allclose(y.data, ref.conv2d_reference(x.data, w.data, None, (1, 2), (1, 1)))
         assert F.avg_pool2d(y, 2, stride=1, padding=1).shape == (2, 3, 6, 4)
         tr.gradcheck(lambda a, b: F.max_pool2d(F.conv2d(a, b, padding=1), 2, 1), [x, w])
+        w3 = tr.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
+        y3 = F.conv2d(x, w3, padding=1)          # stride 1, Wo == W: the shifted-copy kernels
+        assert np.allclose(y3.data, ref.conv2d_reference(x.data, w3.data, None, (1, 1), (1, 1)))
+        tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x, w3])
         print("ok")
     """)
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")

@@ -137,6 +137,21 @@ def test_gradient_accumulates_over_backward_calls_and_shared_nodes():
     np.testing.assert_allclose(x.grad, first + 2)
 
 
+def test_gradient_accumulates_in_place_like_pytorch_and_never_into_the_callers_array():
+    x = t(3)
+    dout = np.ones(3)
+    (x * 1.0).backward(dout)
+    grad = x.grad
+    assert grad is not dout                       # the first gradient is a copy
+    (x * 1.0).backward(dout)
+    assert x.grad is grad                         # then accumulated in place, as in PyTorch
+    np.testing.assert_array_equal(grad, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(dout, [1.0, 1.0, 1.0])
+    x.grad = np.zeros(3, np.float32)              # a user-set grad of another dtype: a new sum
+    (x * 1.0).backward(dout)
+    assert x.grad.dtype == np.float64 and np.allclose(x.grad, 1.0)
+
+
 def test_getitem_repeated_indices_add_up():
     x = t(4)
     x[np.array([1, 1, 1, 3])].sum().backward()

@@ -118,6 +118,20 @@ def as_tensor(value, like: "Tensor | None" = None) -> "Tensor":
 
 
 # ----------------------------------------------------------------------------- Tensor
+def _accumulate_grad(node, g) -> None:
+    """node.grad += g, in place as in PyTorch (no new array per backward call) when node.grad is
+    tinyrect's own writeable array of the same shape and dtype; otherwise a new sum. The first
+    gradient is copied, so later in-place additions never write into an array of the graph."""
+    grad = node.grad
+    if grad is None:
+        node.grad = g.copy()
+    elif (isinstance(grad, np.ndarray) and grad.shape == g.shape and grad.dtype == g.dtype
+          and grad.flags.writeable):
+        np.add(grad, g, out=grad)
+    else:
+        node.grad = grad + g
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
@@ -241,7 +255,7 @@ class Tensor:
                 if replaced is not None:
                     g = np.asarray(replaced)
             if node._backward is None or node._retain:  # a leaf, or asked to keep its .grad
-                node.grad = g.copy() if node.grad is None else node.grad + g
+                _accumulate_grad(node, g)
             if node._backward is None:
                 continue
             parent_grads = node._backward(g)  # raises if an earlier backward freed the graph
