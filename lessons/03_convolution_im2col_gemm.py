@@ -151,6 +151,16 @@ cols_l = im2col_numpy(xl, 3, 1, 1)
 small["numba"] = _lesson.timeit(lambda: im2col_numba(x, K, 1, 1), repeat=30)
 large["numba"] = _lesson.timeit(lambda: im2col_numba(xl, 3, 1, 1), repeat=repeat)
 back["numba"] = _lesson.timeit(lambda: col2im_numba(cols_l, xl.shape, 3, 1, 1), repeat=repeat)
+# conv2d itself uses the stride-1 "same width" kernels here (3×3, padding 1): a row of X_col is
+# then the input plane shifted by a constant, copied in one long loop (tinyrect/kernels/im2col.py)
+cols_sw, back_sw = np.empty_like(cols_l), np.empty_like(xl)
+large["numba same-width"] = _lesson.timeit(
+    lambda: fast.im2col_same_width(xl, 3, 3, 1, 1, 1, 1, HL, cols_sw), repeat=repeat)
+back["numba same-width"] = _lesson.timeit(   # zeroes cols_l's padding entries: already 0
+    lambda: fast.col2im_same_width(cols_l, 3, 3, 1, 1, 1, 1, HL, back_sw), repeat=repeat)
+_lesson.check(np.array_equal(cols_sw, cols_l)
+              and np.allclose(back_sw, col2im_numba(cols_l, xl.shape, 3, 1, 1), atol=1e-4),
+              "the same-width kernels give the same X_col and col2im as the general ones")
 for n_threads in sorted({threads, 1}, reverse=True):
     tr.set_num_threads(n_threads)  # BLAS follows set_num_threads too
     gemm[f"GEMM, {n_threads} thread{'s' if n_threads > 1 else ''}"] = _lesson.timeit(

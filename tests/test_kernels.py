@@ -85,13 +85,16 @@ def test_same_width_fast_path_matches_reference(seed, dtype):
     g = same_width_geometry(seed)
     rng = np.random.default_rng(200 + seed)
     x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"])).astype(dtype)
-    cols, args = fast_im2col(x, g)
-    assert args[-1] == g["W"]                      # Wo == W: the fast path is the one tested
+    cols, args = fast_im2col(x, g)                 # the general kernel, for the shape
+    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = args
+    assert kim.is_same_width(sh, sw, Wo, g["W"])
+    cols[...] = np.nan
+    kim.im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols)
     np.testing.assert_array_equal(cols, ref.im2col_reference(x, g["k"], g["s"], g["p"], g["d"]))
     dcols = rng.standard_normal(cols.shape).astype(dtype)
     expected_dx = ref.col2im_reference(dcols.copy(), x.shape, g["k"], g["s"], g["p"], g["d"])
     dx = np.full(x.shape, np.nan, dtype)
-    kim.col2im(dcols, *args, dx)
+    kim.col2im_same_width(dcols, kh, kw, ph, pw, dh, dw, Ho, dx)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(dx, expected_dx, rtol=tol, atol=tol)
 
@@ -103,7 +106,7 @@ def test_same_width_col2im_of_neighbouring_samples_stays_in_its_planes():
     x = np.zeros((3, 2, 5, 4))
     cols, args = fast_im2col(x, g)
     dx = np.full(x.shape, 7.0)
-    kim.col2im(np.ones((cols.shape[0], cols.shape[1] // 3)), *args, dx[1:2])
+    kim.col2im_same_width(np.ones((cols.shape[0], cols.shape[1] // 3)), 3, 3, 1, 1, 1, 1, 5, dx[1:2])
     assert np.all(dx[0] == 7.0) and np.all(dx[2] == 7.0)
     np.testing.assert_array_equal(dx[1:2], ref.col2im_reference(
         np.ones((cols.shape[0], cols.shape[1] // 3)), (1, 2, 5, 4), g["k"], g["s"], g["p"], g["d"]))

@@ -213,10 +213,23 @@ def _forward(x, w_aug, geometry):
 
 def _im2col_aug(x, geometry, cols):
     """X_col into the first rows of cols, and the row of ones for the bias if cols has one."""
-    K = x.shape[1] * geometry[0] * geometry[1]
-    _k.im2col(x, *geometry, cols)
+    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
+    if _k.is_same_width(sh, sw, Wo, x.shape[3]):
+        _k.im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols)
+    else:
+        _k.im2col(x, *geometry, cols)
+    K = x.shape[1] * kh * kw
     if cols.shape[0] > K:
         cols[K] = 1
+
+
+def _col2im(dcols, geometry, dx):
+    """dx = col2im(dcols); dcols is scratch (the same-width kernel zeroes its padding entries)."""
+    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
+    if _k.is_same_width(sh, sw, Wo, dx.shape[3]):
+        _k.col2im_same_width(dcols, kh, kw, ph, pw, dh, dw, Ho, dx)
+    else:
+        _k.col2im(dcols, *geometry, dx)
 
 
 def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False):
@@ -250,7 +263,7 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fal
             dcols = _buffer("cols", K * m, x.dtype).reshape(K, m)
             # dX_col = W_colᵀ · dY, one GEMM per sample from dY's (F, P) plane into its columns
             np.matmul(w_col.T, dout[n0:n1], out=dcols.reshape(K, n, P).transpose(1, 0, 2))
-            _k.col2im(dcols, *geometry, dx[n0:n1])                         # dX = col2im(dX_col)
+            _col2im(dcols, geometry, dx[n0:n1])                            # dX = col2im(dX_col)
         if dw_t is not None and has_bias:
             return dw_t[:K], dw_t[K]
         return dw_t, (dout[n0:n1].sum(axis=(0, 2)) if has_bias else None)  # db = Σ dY

@@ -24,7 +24,8 @@ Optimizations these kernels must keep (check them if you edit):
     chunks of the benchmark shapes);
   * constants have the array's dtype (`x.dtype.type(0)`): float32 stays float32.
   * the common case of the paper's nets, stride 1 with 'same' width (Wo == W, e.g. 3x3 with
-    padding 1), takes a faster path (`_im2col_same_width`): there one row of X_col for one
+    padding 1), has kernels of its own (`im2col_same_width`, `col2im_same_width`; conv2d picks
+    them by `is_same_width`, so only the pair a net uses is ever compiled): one row of X_col for one
     sample, read row after row, is the input plane shifted by a constant, so it is copied in
     ONE long contiguous loop and only the few padding entries are zeroed afterwards. The
     general path copies one output row (Wo values) at a time; for 8x8 maps such short loops
@@ -56,9 +57,6 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, cols):
     Works on flat views (x and cols must be C-contiguous) with unsigned offsets `u(...)`.
     """
     N, C, H, W = x.shape
-    if sh == 1 and sw == 1 and Wo == W:
-        _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols)
-        return
     M = cols.shape[1]
     xf, cf = x.reshape(x.size), cols.reshape(cols.size)
     zero = x.dtype.type(0)
@@ -97,13 +95,8 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
 
     Every input pixel that several windows read receives the sum of their column entries.
     Same flat views and unsigned offsets as im2col (dx and cols must be C-contiguous).
-    For stride 1 and Wo == W the entries of cols that come from the padding are set to 0 first
-    (conv2d passes a scratch buffer; those entries are dropped anyway), see _col2im_same_width.
     """
     N, C, H, W = dx.shape
-    if sh == 1 and sw == 1 and Wo == W:
-        _col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx)
-        return
     M = cols.shape[1]
     cf, df = cols.reshape(cols.size), dx.reshape(dx.size)
     zero = dx.dtype.type(0)
@@ -130,6 +123,12 @@ def col2im(cols, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, dx):
                         else:
                             for k in range(u(hi - lo)):
                                 df[d0 + k * u(sw)] += cf[s0 + k]
+
+
+def is_same_width(sh, sw, Wo, W) -> bool:
+    """Whether the *_same_width kernels apply: stride 1 both ways and as many output columns as
+    input columns (2·pw = dw·(kw - 1), e.g. 3x3 with padding 1)."""
+    return sh == 1 and sw == 1 and Wo == W
 
 
 # ----------------------------------------------------------------------------- stride 1, Wo == W
@@ -170,7 +169,8 @@ def _zero_padding_columns(cf, start, r0, r1, lo, hi, W):
 
 
 @njit(cache=True, nogil=True)
-def _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols):
+def im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols):
+    """im2col for stride 1 and Wo == W (is_same_width): the same cols, by shifted plane copies."""
     N, C, H, W = x.shape
     M = cols.shape[1]
     P = Ho * W
@@ -196,7 +196,10 @@ def _im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols):
 
 
 @njit(cache=True, nogil=True)
-def _col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx):
+def col2im_same_width(cols, kh, kw, ph, pw, dh, dw, Ho, dx):
+    """col2im for stride 1 and Wo == W (is_same_width), by shifted plane adds. The entries of
+    cols that come from the padding are set to 0 first (they are dropped anyway; conv2d passes
+    a scratch buffer)."""
     N, C, H, W = dx.shape
     M = cols.shape[1]
     P = Ho * W
