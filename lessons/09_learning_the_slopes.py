@@ -123,6 +123,23 @@ fig.tight_layout()
 _lesson.savefig(fig, "slopes.png")
 
 # %% [markdown]
+# Decay on a is only the *direct* pull toward ReLU. Weight decay on the other weights (which the
+# paper keeps) moves a as well, through the data's ∂E/∂a. `optim.weight_decay_on_prelu_demo`
+# measures it on a small teacher-student net (one channel-shared PReLU; the teacher's a is 0.25,
+# the student starts there, λ = 1e-2, 300 full-batch steps): it trains the student four times,
+# with decay on nothing, on a only, on the weights only (the paper's rule) and on everything.
+
+# %%
+demo = optim.weight_decay_on_prelu_demo()
+for run in ("no_decay", "decay_a_only", "decay_weights_only", "decay_all"):
+    print(f"  {run:<20} a = {demo['a_' + run]:.3f}   final loss {demo['loss_' + run]:.4f}")
+
+# %% [markdown]
+# Read it: decay on a alone lowers a a little, while decay on the weights alone lowers it far
+# more, in this net. So "no weight decay on a" removes the direct push toward ReLU, not every
+# push; why smaller weights favour a smaller a here is exercise 6.
+
+# %% [markdown]
 # ## 4. The checks
 
 # %%
@@ -133,6 +150,9 @@ moved = max(np.abs(np.array(shared) - 0.25).max(), np.abs(np.array(channel) - 0.
 _lesson.check(moved > 0.02, f"the slopes are learned: the largest change of a layer's mean a from 0.25 is {moved:.3f}")
 _lesson.check(decay_a.mean() < no_decay_a.mean() - 0.02,
               f"decay on a lowers the mean slope: {decay_a.mean():.3f} < {no_decay_a.mean():.3f} - 0.02")
+_lesson.check(demo["a_decay_a_only"] < demo["a_no_decay"] and demo["a_decay_weights_only"] < demo["a_no_decay"],
+              f"teacher-student: decay on a ({demo['a_decay_a_only']:.3f}) and decay on the weights "
+              f"({demo['a_decay_weights_only']:.3f}) both end below no decay ({demo['a_no_decay']:.3f})")
 _lesson.finish()
 
 # %% [markdown]
@@ -147,3 +167,6 @@ _lesson.finish()
 # 4. Channel-wise PReLU has 13 × C coefficients. Plot the histogram of conv1's a and of
 #    conv36's a. Are any negative (a non-monotonic f)? Any above 1?
 # 5. Replace PReLU by LeakyReLU(0.25) (a fixed, not learned). Is the gain over ReLU the same?
+# 6. In the teacher-student demo, decay on the weights pulls a down more than decay on a does.
+#    Print the student's weight norms and ∂E/∂a during training: what does a compensate for?
+#    Try `weight_decay_on_prelu_demo(weight_decay=1e-3)` and a teacher with true_a=0.5.
