@@ -5,7 +5,8 @@
 # operation on tensors that require gradients records one node on a *tape* (a graph): the
 # output, its parents, and a small hand-written `backward(dout)` that turns dL/d(output) into
 # dL/d(parent). `loss.backward()` walks that graph from the loss back to the leaves, in reverse
-# topological order, and **adds** what reaches each leaf into its `.grad`.
+# topological order, and **adds** what reaches each leaf into its `.grad`. The ops and their
+# backwards are in tinyrect/tensor.py; the walk itself, about 30 lines, is tinyrect/autograd.py.
 #
 # This lesson builds a tiny graph, prints it, checks `.grad` against gradients computed by hand,
 # and shows four details that trip everyone up once: gradients accumulate, broadcasting is

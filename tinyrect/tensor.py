@@ -6,9 +6,10 @@ function that maps the gradient of the loss with respect to the output (dout, sa
 output) to the gradients with respect to each parent (a tuple, one entry per parent, `None` where
 a parent needs no gradient). Each backward states its formula in its docstring, next to the code.
 
-`loss.backward()` visits the graph in reverse topological order (computed iteratively, so a
-1,000-layer chain is fine), adds up the gradient that reaches every node, and stores it in `.grad`
-of each leaf that has `requires_grad=True`.
+`loss.backward()` hands the graph to tinyrect/autograd.py (the tape): it visits the nodes in
+reverse topological order (computed iteratively, so a 1,000-layer chain is fine), adds up the
+gradient that reaches every node, and stores it in `.grad` of each leaf that has
+`requires_grad=True`. This file holds the Tensor and its ops, each with its backward.
 
 dtypes: data created by tinyrect is float32 by default (like PyTorch); float64 stays float64 end
 to end. Mixing float32 and float64 in one op follows NumPy's promotion rules: the result is
@@ -16,70 +17,16 @@ float64. Python scalars never change a tensor's dtype (`x * 2.0` keeps float32).
 """
 from __future__ import annotations
 
-import contextlib
-import functools
 import numbers
 
 import numpy as np
 
-_grad_enabled = True
-_anomaly_mode = False
-
-
-# ----------------------------------------------------------------------------- global switches
-@contextlib.contextmanager
-def no_grad():
-    """Inside `with tinyrect.no_grad():` no graph is recorded (inference, weight updates)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
-def is_grad_enabled() -> bool:
-    return _grad_enabled
-
-
-@contextlib.contextmanager
-def detect_anomaly():
-    """Opt-in check: raise as soon as a backward function produces NaN or Inf, naming that op.
-
-    Off by default because checking every gradient costs a pass over every array.
-    """
-    global _anomaly_mode
-    previous, _anomaly_mode = _anomaly_mode, True
-    try:
-        yield
-    finally:
-        _anomaly_mode = previous
-
-
-class AnomalyError(FloatingPointError):
-    """A NaN or Inf appeared in a backward pass while `detect_anomaly()` was active."""
-
+from tinyrect import autograd
+from tinyrect.autograd import (  # noqa: F401  (the public names, importable from here too)
+    AnomalyError, detect_anomaly, is_grad_enabled, no_grad, unbroadcast,
+)
 
 # ----------------------------------------------------------------------------- helpers
-def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
-    """Undo NumPy broadcasting in a backward pass.
-
-    If x of `shape` was broadcast to grad.shape in the forward pass, each element of x was used
-    once per copy, so dL/dx = sum of dL/dout over every broadcast axis:
-    leading axes that broadcasting added are summed away, and axes where x had size 1 are summed
-    with keepdims. This one helper serves every elementwise op.
-    """
-    if grad.shape == tuple(shape):
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
-
-
 def _broadcast_shape(op: str, a: np.ndarray, b: np.ndarray) -> None:
     try:
         np.broadcast_shapes(a.shape, b.shape)
@@ -118,20 +65,6 @@ def as_tensor(value, like: "Tensor | None" = None) -> "Tensor":
 
 
 # ----------------------------------------------------------------------------- Tensor
-def _accumulate_grad(node, g) -> None:
-    """node.grad += g, in place as in PyTorch (no new array per backward call) when node.grad is
-    tinyrect's own writeable array of the same shape and dtype; otherwise a new sum. The first
-    gradient is copied, so later in-place additions never write into an array of the graph."""
-    grad = node.grad
-    if grad is None:
-        node.grad = g.copy()
-    elif (isinstance(grad, np.ndarray) and grad.shape == g.shape and grad.dtype == g.dtype
-          and grad.flags.writeable):
-        np.add(grad, g, out=grad)
-    else:
-        node.grad = grad + g
-
-
 class Tensor:
     """An n-dimensional array that remembers how it was computed.
 
@@ -165,7 +98,7 @@ class Tensor:
         out._hooks = []
         out._retain = False
         out._op = op
-        out.requires_grad = _grad_enabled and any(p.requires_grad for p in parents)
+        out.requires_grad = autograd.is_grad_enabled() and any(p.requires_grad for p in parents)
         if out.requires_grad:
             out._parents, out._backward = tuple(parents), backward
         else:
@@ -244,49 +177,11 @@ class Tensor:
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): gradient has shape {grad.shape}, expected {self.shape}")
 
-        order = self._topological_order()
-        grads = {id(self): grad}
-        for node in order:
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            for hook in node._hooks:
-                replaced = hook(g)
-                if replaced is not None:
-                    g = np.asarray(replaced)
-            if node._backward is None or node._retain:  # a leaf, or asked to keep its .grad
-                _accumulate_grad(node, g)
-            if node._backward is None:
-                continue
-            parent_grads = node._backward(g)  # raises if an earlier backward freed the graph
-            if _anomaly_mode:
-                _check_finite(node, parent_grads)
-            for parent, pg in zip(node._parents, parent_grads):
-                if pg is None or not parent.requires_grad:
-                    continue
-                key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
-            if not retain_graph:
-                node._backward = functools.partial(_freed, node._op)
-                node._parents = ()
+        autograd.backward(self, grad, retain_graph)
 
     def _topological_order(self) -> list:
-        """Nodes from self back to the leaves, each after every node that uses it (iterative DFS)."""
-        order, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, children_done = stack.pop()
-            if children_done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for parent in node._parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-        return order[::-1]
+        """Nodes from self back to the leaves, each after every node that uses it."""
+        return autograd.topological_order(self)
 
     # ---- elementwise arithmetic (each with its hand-derived backward)
     def __add__(self, other):
@@ -572,25 +467,6 @@ def _normalize_axes(axis, ndim: int) -> tuple:
         if not -ndim <= ax < max(ndim, 1):
             raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
     return tuple(sorted(ax % max(ndim, 1) for ax in axes))
-
-
-def _freed(op: str, dout):
-    raise RuntimeError(
-        f"trying to backward through the graph a second time (through '{op}'): its saved "
-        "values were freed after the first backward(). Call backward(retain_graph=True) the first "
-        "time if you need to backward twice, or recompute the forward pass."
-    )
-
-
-def _check_finite(node, parent_grads) -> None:
-    for i, g in enumerate(parent_grads):
-        if g is not None and not np.all(np.isfinite(g)):
-            kind = "NaN" if np.isnan(g).any() else "Inf"
-            raise AnomalyError(
-                f"detect_anomaly: the backward of '{node._op}' produced {kind} in the gradient of "
-                f"its input #{i} (shape {np.shape(g)}); the forward output of '{node._op}' had "
-                f"{'non-finite values' if not np.all(np.isfinite(node.data)) else 'finite values'}"
-            )
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:

@@ -211,25 +211,28 @@ def _forward(x, w_aug, geometry):
     return y.reshape(N, F, Ho, Wo)
 
 
+def _kernel(general, same_width, geometry, W):
+    """(kernel, its geometry arguments): the stride-1 same-width kernel when it applies (faster,
+    kernels/im2col.py), else the general one."""
+    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
+    if _k.is_same_width(sh, sw, Wo, W):
+        return same_width, (kh, kw, ph, pw, dh, dw, Ho)
+    return general, geometry
+
+
 def _im2col_aug(x, geometry, cols):
     """X_col into the first rows of cols, and the row of ones for the bias if cols has one."""
-    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
-    if _k.is_same_width(sh, sw, Wo, x.shape[3]):
-        _k.im2col_same_width(x, kh, kw, ph, pw, dh, dw, Ho, cols)
-    else:
-        _k.im2col(x, *geometry, cols)
-    K = x.shape[1] * kh * kw
+    kernel, args = _kernel(_k.im2col, _k.im2col_same_width, geometry, x.shape[3])
+    kernel(x, *args, cols)
+    K = x.shape[1] * geometry[0] * geometry[1]
     if cols.shape[0] > K:
         cols[K] = 1
 
 
 def _col2im(dcols, geometry, dx):
     """dx = col2im(dcols); dcols is scratch (the same-width kernel zeroes its padding entries)."""
-    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
-    if _k.is_same_width(sh, sw, Wo, dx.shape[3]):
-        _k.col2im_same_width(dcols, kh, kw, ph, pw, dh, dw, Ho, dx)
-    else:
-        _k.col2im(dcols, *geometry, dx)
+    kernel, args = _kernel(_k.col2im, _k.col2im_same_width, geometry, dx.shape[3])
+    kernel(dcols, *args, dx)
 
 
 def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False):
