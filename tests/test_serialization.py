@@ -73,3 +73,59 @@ def test_bad_keys_and_inputs():
         tr.save([np.zeros(2)], "/tmp/never.npz")
     with pytest.raises(ValueError, match="without '/'"):
         tr.save({"a/b": np.zeros(2)}, "/tmp/never.npz")
+
+
+def test_optimizer_state_round_trips_and_training_resumes_exactly(tmp_path):
+    """A checkpoint of model + SGD (momentum buffers under integer keys, a list of param groups)
+    + scheduler: resuming from it gives the same weights as never stopping."""
+    from tinyrect import nn, optim
+
+    def make():
+        model = nn.Sequential(nn.Linear(4, 3), nn.PReLU(), nn.Linear(3, 2))
+        model.load_state_dict({k: np.full(v.shape, 0.1 * (i + 1), dtype=v.dtype)
+                               for i, (k, v) in enumerate(model.state_dict().items())})
+        opt = optim.SGD(optim.param_groups_no_decay(model, 1e-3), lr=0.05, momentum=0.9)
+        return model, opt, optim.StepLR(opt, step_size=2, gamma=0.5)
+
+    x = tr.Tensor(np.random.default_rng(0).standard_normal((8, 4)).astype(np.float32))
+
+    def step(model, opt, sched):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+        sched.step()
+
+    straight = make()
+    for _ in range(6):
+        step(*straight)
+
+    first = make()
+    for _ in range(3):
+        step(*first)
+    path = tr.save({"model": first[0].state_dict(), "optimizer": first[1].state_dict(),
+                    "scheduler": first[2].state_dict(), "epoch": 3}, tmp_path / "ckpt.npz")
+    ckpt = tr.load(path)
+    assert sorted(ckpt["optimizer"]["state"]) == sorted(first[1].state_dict()["state"])
+    assert isinstance(ckpt["optimizer"]["param_groups"], list) and int(ckpt["epoch"]) == 3
+    resumed = make()
+    resumed[0].load_state_dict(ckpt["model"])
+    resumed[1].load_state_dict(ckpt["optimizer"])
+    resumed[2].load_state_dict(ckpt["scheduler"])
+    assert resumed[1].param_groups[0]["lr"] == first[1].param_groups[0]["lr"]
+    for _ in range(3):
+        step(*resumed)
+    for (k, a), b in zip(straight[0].state_dict().items(), resumed[0].state_dict().values()):
+        np.testing.assert_array_equal(np.asarray(a.data if hasattr(a, "data") else a),
+                                      np.asarray(b.data if hasattr(b, "data") else b), err_msg=k)
+
+
+def test_int_keys_lists_of_dicts_and_empty_dicts(tmp_path):
+    tree = {"state": {}, "groups": [{"lr": 0.1, "params": [0, 1]}, {"lr": 0.0, "params": [2]}],
+            "by_index": {0: {"buf": np.ones(2)}, 7: {"buf": np.zeros(3)}}, "names": ["a", "b"]}
+    back = tr.load(tr.save(tree, tmp_path / "t.npz"))
+    assert back["state"] == {} and sorted(back["by_index"]) == [0, 7]
+    assert [float(g["lr"]) for g in back["groups"]] == [0.1, 0.0]
+    assert list(back["groups"][0]["params"]) == [0, 1] and list(back["names"]) == ["a", "b"]
+    np.testing.assert_array_equal(back["by_index"][7]["buf"], np.zeros(3))
+    with pytest.raises(ValueError, match="start with '#'"):
+        tr.save({"#x": 1}, tmp_path / "bad.npz")

@@ -203,8 +203,9 @@ class SGD:
             raise ValueError("loaded optimizer state has a different number of param groups or "
                              "parameters per group than this optimizer")
         params = [p for g in self.param_groups for p in g["params"]]
-        for own, saved in zip(self.param_groups, groups):
-            own.update({k: v for k, v in saved.items() if k not in ("params", "param_names")})
+        for own, saved in zip(self.param_groups, groups):   # (0-d arrays from tinyrect.load)
+            own.update({k: (v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v)
+                        for k, v in saved.items() if k not in ("params", "param_names")})
         self.state = {}
         for i, s in state_dict["state"].items():
             p = params[int(i)]

@@ -2,7 +2,9 @@
 
 Plain arrays only (`allow_pickle=False`): loading a checkpoint can never run code, and any NumPy
 can read it (`np.load(path)`). Nested dicts (e.g. {'model': model.state_dict(), 'epoch': 3}) are
-flattened with '/' in the keys and rebuilt by `load`. Writes are atomic: the file goes to a
+flattened with '/' in the keys and rebuilt by `load`; so are the parts of an optimizer's
+`state_dict()` that are not plain arrays: integer keys (saved as '#i<k>'), lists of dicts ('#l<i>')
+and empty dicts ('#empty'). Lists of numbers or strings are saved as one array. Writes are atomic: the file goes to a
 temporary name in the same folder and is renamed over `path` only when complete (os.replace),
 so a run killed mid-save leaves the previous checkpoint intact.
 """
@@ -19,12 +21,31 @@ from tinyrect.tensor import Tensor
 SEP = "/"
 
 
+MARK = "#"      # key segments starting with it encode int keys, list items, empty dicts
+
+
+def _segment(key) -> str:
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return f"{MARK}i{int(key)}"                       # optimizer state: {param index: ...}
+    if not isinstance(key, str) or SEP in key or not key or key.startswith(MARK):
+        raise ValueError(f"save: keys must be ints or non-empty strings without '{SEP}' that do "
+                         f"not start with '{MARK}', got {key!r}")
+    return key
+
+
+def _is_list_of_containers(value) -> bool:
+    return isinstance(value, (list, tuple)) and any(isinstance(v, (dict, list, tuple)) for v in value)
+
+
 def _flatten(tree, prefix: str, out: dict) -> dict:
-    for key, value in tree.items():
-        if not isinstance(key, str) or SEP in key or not key:
-            raise ValueError(f"save: keys must be non-empty strings without '{SEP}', got {key!r}")
+    items = (((f"{MARK}l{i}", v) for i, v in enumerate(tree)) if isinstance(tree, (list, tuple))
+             else ((_segment(k), v) for k, v in tree.items()))
+    for key, value in items:
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not value:
+            out[name + SEP + MARK + "empty"] = np.zeros(0)
+            continue
+        if isinstance(value, dict) or _is_list_of_containers(value):
             _flatten(value, name + SEP, out)
             continue
         array = np.asarray(value.data if isinstance(value, Tensor) else value)
@@ -83,5 +104,16 @@ def load(path) -> dict:
         *parents, leaf = name.split(SEP)
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = array
-    return tree
+        if leaf != MARK + "empty":
+            node[leaf] = array
+    return _unmark(tree)
+
+
+def _unmark(node):
+    """Undo the '#' key encodings of _flatten: '#i3' -> key 3, a dict of '#l<i>' -> a list."""
+    if not isinstance(node, dict):
+        return node
+    node = {k: _unmark(v) for k, v in node.items()}
+    if node and all(k.startswith(MARK + "l") for k in node):
+        return [node[k] for k in sorted(node, key=lambda k: int(k[2:]))]
+    return {(int(k[2:]) if k.startswith(MARK + "i") else k): v for k, v in node.items()}
