@@ -5,11 +5,13 @@ One file per family, so "where is PReLU's backward?" is one hop:
   conv.py        conv2d, pad, linear, flatten             (im2col + GEMM)
   pooling.py     max_pool2d, avg_pool2d, adaptive_avg_pool2d
   loss.py        log_softmax, cross_entropy, mse_loss
+  dropout.py     dropout                                  (the paper's fc1/fc2, Sec. 3)
 The numba fast paths they call live in tinyrect/kernels/, each beside a plain-loop reference.
 """
 from tinyrect.functional.loss import cross_entropy, log_softmax, mse_loss  # noqa: F401
 from tinyrect.functional.rectifiers import relu, leaky_relu, prelu  # noqa: F401
 from tinyrect.functional.conv import conv2d, pad, linear, flatten  # noqa: F401
+from tinyrect.functional.dropout import dropout  # noqa: F401
 from tinyrect.functional.pooling import (  # noqa: F401
     max_pool2d, avg_pool2d, adaptive_avg_pool2d, global_avg_pool2d,
 )

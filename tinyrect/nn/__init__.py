@@ -10,6 +10,6 @@ from tinyrect.nn.module import IncompatibleKeys, Module, Parameter, RemovableHan
 from tinyrect.nn.containers import ModuleList, Sequential  # noqa: F401
 from tinyrect.nn.activations import Identity, LeakyReLU, PReLU, ReLU  # noqa: F401
 from tinyrect.nn.layers import (  # noqa: F401
-    AdaptiveAvgPool2d, AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d,
+    AdaptiveAvgPool2d, AvgPool2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d,
 )
 from tinyrect import functional  # noqa: F401  (nn.functional, as in torch)

@@ -161,3 +161,20 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout (tinyrect/functional/dropout.py): active after model.train() (the
+    default), the identity after model.eval(). The paper puts 50% dropout on its fc layers."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
+        self.p = float(p)
+
+    def forward(self, x):
+        return F.dropout(x, self.p, training=self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
