@@ -322,3 +322,18 @@ def test_benchmark_baseline_computes_the_same_convolution():
     empty = F.conv2d(tinyrect.Tensor(np.zeros((0, 3, 5, 5)), requires_grad=True), W, B, padding=1)
     empty.sum().backward()
     assert empty.shape == (0, 4, 5, 5)
+
+
+def test_benchmark_rounds_show_the_median_round(monkeypatch, capsys):
+    """`tinyrect bench --rounds 3` repeats the conv benchmark and prints every round's means."""
+    from tinyrect import bench
+    from tinyrect.cli import main
+
+    monkeypatch.setattr(bench, "WARM", 0.0)
+    monkeypatch.setattr(bench, "gemm_gflops", lambda repeats=5, n=1024: 100.0)
+    assert main(["bench", "--only", "conv", "--no-torch", "--repeats", "1", "--rounds", "3",
+                 "--shapes", "2,1,5,3,2"]) == 0
+    out = capsys.readouterr().out
+    assert "all 3 rounds" in out and out.count("  round ") == 3 and "(2, 1, 5, 3, 2)" in out
+    with pytest.raises(SystemExit, match="--rounds must be >= 1"):
+        main(["bench", "--rounds", "0"])

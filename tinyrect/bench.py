@@ -189,6 +189,13 @@ def format_conv(result: dict) -> str:
     return "\n".join(lines)
 
 
+def geometric_means(result: dict, kind: str = "fwd+bwd") -> tuple:
+    """(tinyrect/torch, numpy/tinyrect) geometric means over the shapes of one bench_conv result."""
+    rows = result["rows"]
+    to_torch = _geomean([r[kind]["tinyrect"] / r[kind]["torch"] for r in rows if "torch" in r[kind]])
+    return to_torch, _geomean([r[kind]["numpy"] / r[kind]["tinyrect"] for r in rows])
+
+
 def _conv(args):
     shapes = args.shapes or DEFAULT_SHAPES
     repeats = args.repeats or (3 if args.quick else 10)
@@ -199,9 +206,25 @@ def _conv(args):
         use_torch = not args.no_torch
     except ImportError:
         use_torch = False
-    result = bench_conv(shapes, repeats, use_torch)
-    result.update(repeats=repeats, threads=_threads_in_use())
-    return result, format_conv(result)
+    rounds = []
+    for _ in range(args.rounds):
+        result = bench_conv(shapes, repeats, use_torch)
+        result.update(repeats=repeats, threads=_threads_in_use())
+        rounds.append(result)
+    if len(rounds) == 1:
+        return rounds[0], format_conv(rounds[0])
+    # several rounds: a shared machine's speed drifts by minutes, so show the round whose
+    # forward+backward ratio is the median one, and every round's geometric means
+    key = 0 if use_torch else 1
+    order = sorted(range(len(rounds)), key=lambda i: geometric_means(rounds[i])[key])
+    median = rounds[order[len(order) // 2]]
+    lines = [format_conv(median), f"\nall {len(rounds)} rounds, forward+backward geometric means "
+             f"(the table above is the median round by {'tinyrect/torch' if use_torch else 'numpy/tinyrect'}):"]
+    for i, r in enumerate(rounds):
+        g_torch, g_np = geometric_means(r)
+        lines.append(f"  round {i + 1}: tinyrect/torch " + (f"{g_torch:.2f}" if g_torch else "-")
+                     + f", numpy/tinyrect {g_np:.2f}")
+    return {"median_round": median, "rounds": rounds}, "\n".join(lines)
 
 
 def _threads_in_use() -> int:
@@ -225,6 +248,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per contender (default 10, --quick 3)")
     parser.add_argument("--threads", type=int, default=None, help="threads for numba, BLAS and torch (default: as now)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the conv benchmark this many times and show the median round "
+                             "(shared machines drift; default 1)")
     parser.add_argument("--shapes", type=str, default=None,
                         help="conv shapes 'N,C,H,K,F;...' (default: the four of issue 3)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
@@ -238,6 +264,8 @@ def run(args) -> int:
 
     if args.repeats is not None and args.repeats < 1:
         raise SystemExit("tinyrect bench: --repeats must be >= 1")
+    if getattr(args, "rounds", 1) < 1:
+        raise SystemExit("tinyrect bench: --rounds must be >= 1")
     if args.threads is not None:
         tinyrect.set_num_threads(args.threads)
     if isinstance(args.shapes, str):
