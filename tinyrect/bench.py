@@ -157,43 +157,38 @@ def _geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
+def geometric_means(result: dict, kind: str = "fwd+bwd") -> tuple:
+    """(tinyrect/torch, numpy/tinyrect) geometric means over the shapes of one bench_conv result,
+    of the medians (`kind` "fwd" or "fwd+bwd") or of the fastest calls ("fwd min", ...)."""
+    rows = result["rows"]
+    to_torch = _geomean([r[kind]["tinyrect"] / r[kind]["torch"] for r in rows if "torch" in r[kind]])
+    return to_torch, _geomean([r[kind]["numpy"] / r[kind]["tinyrect"] for r in rows])
+
+
 def format_conv(result: dict) -> str:
     peak = result["gemm_gflops"]
     lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
              f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s",
              f"{'(N, C, H, K, F)':<22}{'pass':<9}{'tinyrect':>10}{'numpy':>10}{'torch':>10}"
              f"{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
-    ratios = {"fwd": ([], []), "fwd+bwd": ([], [])}
     for row in result["rows"]:
         for kind, flop_factor in (("fwd", 1), ("fwd+bwd", 3)):
             t = row[kind]
             torch_t = t.get("torch")
-            r_torch = t["tinyrect"] / torch_t if torch_t else None
-            r_np = t["numpy"] / t["tinyrect"]
-            ratios[kind][0].append(r_torch)
-            ratios[kind][1].append(r_np)
             gflops = flop_factor * row["gflop_fwd"] / t["tinyrect"]
             lines.append(
                 f"{str(tuple(row['shape'])):<22}{kind:<9}{1e3 * t['tinyrect']:>8.2f}ms"
                 f"{1e3 * t['numpy']:>8.2f}ms"
-                + (f"{1e3 * torch_t:>8.2f}ms{r_torch:>10.2f}" if torch_t else f"{'-':>10}{'-':>10}")
-                + f"{r_np:>8.2f}{gflops:>9.1f}{100 * gflops / peak:>7.0f}%")
-    for kind, (rt, rn) in ratios.items():
-        g_torch, g_np = _geomean(rt), _geomean(rn)
-        rows = result["rows"]
-        best = _geomean([r[kind + " min"]["tinyrect"] / r[kind + " min"]["torch"]
-                         for r in rows if "torch" in r[kind + " min"]])
+                + (f"{1e3 * torch_t:>8.2f}ms{t['tinyrect'] / torch_t:>10.2f}" if torch_t
+                   else f"{'-':>10}{'-':>10}")
+                + f"{t['numpy'] / t['tinyrect']:>8.2f}{gflops:>9.1f}{100 * gflops / peak:>7.0f}%")
+    for kind in ("fwd", "fwd+bwd"):
+        g_torch, g_np = geometric_means(result, kind)
+        best = geometric_means(result, kind + " min")[0]
         lines.append(f"geometric mean {kind:<8}: tinyrect/torch "
                      + (f"{g_torch:.2f}" if g_torch else "-") + f", numpy/tinyrect {g_np:.2f}"
                      + (f"   (ratio of the fastest calls, tinyrect/torch: {best:.2f})" if best else ""))
     return "\n".join(lines)
-
-
-def geometric_means(result: dict, kind: str = "fwd+bwd") -> tuple:
-    """(tinyrect/torch, numpy/tinyrect) geometric means over the shapes of one bench_conv result."""
-    rows = result["rows"]
-    to_torch = _geomean([r[kind]["tinyrect"] / r[kind]["torch"] for r in rows if "torch" in r[kind]])
-    return to_torch, _geomean([r[kind]["numpy"] / r[kind]["tinyrect"] for r in rows])
 
 
 def _conv(args):

@@ -3,9 +3,9 @@
 Plain arrays only (`allow_pickle=False`): loading a checkpoint can never run code, and any NumPy
 can read it (`np.load(path)`). Nested dicts (e.g. {'model': model.state_dict(), 'epoch': 3}) are
 flattened with '/' in the keys and rebuilt by `load`; so are the parts of an optimizer's
-`state_dict()` that are not plain arrays: integer keys (saved as '#i<k>'), lists of dicts ('#l<i>')
-and empty dicts ('#empty'). Lists of numbers or strings are saved as one array. Writes are atomic: the file goes to a
-temporary name in the same folder and is renamed over `path` only when complete (os.replace),
+`state_dict()` that are not plain arrays: integer keys (saved as '#i<k>'), lists of dicts
+('#l<i>') and empty dicts ('#empty'). Lists of numbers or strings are saved as one array.
+Writes are atomic: the file goes to a temporary name in the same folder and is renamed over `path` only when complete (os.replace),
 so a run killed mid-save leaves the previous checkpoint intact.
 """
 from __future__ import annotations

@@ -271,7 +271,8 @@ def _backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fal
             return dw_t[:K], dw_t[K]
         return dw_t, (dout[n0:n1].sum(axis=(0, 2)) if has_bias else None)  # db = Σ dY
 
-    parts = parallel_map(chunk, _chunks(N, Ka * P * x.itemsize)) or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))]
+    parts = (parallel_map(chunk, _chunks(N, Ka * P * x.itemsize))
+             or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))])        # an empty batch
     dw = sum((p[0] for p in parts[1:]), parts[0][0]).T if need_dw else None   # dWᵀ -> dW
     db = sum((p[1] for p in parts[1:]), parts[0][1]) if has_bias else None
     return dx, dw, db

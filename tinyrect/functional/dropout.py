@@ -23,7 +23,7 @@ from tinyrect.tensor import Tensor, as_tensor
 def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1 - p) (training only).
 
-    rng: the generator for the mask (default: tinyrect's, seeded by tinyrect.manual_seed).
+    rng: the generator for the mask (default: tinyrect's, seeded by tinyrect.init.manual_seed).
     """
     x = as_tensor(x)
     if x.dtype.kind != "f":
