@@ -30,6 +30,7 @@ REASONS = {
     "patch_tinyrect": "out: rel error",
     "reference_pkgutil": "importing the reference solution (tinyrect.exercises.solutions) is not allowed",
     "reference_file": "raised ImportError: importing the reference solution",
+    "reference_symlink": "raised ImportError: importing the reference solution",
     "flood": "flooded its output (more than 1,048,576 bytes printed) in prelu_forward",
     "memory": "raised MemoryError",
     "channel": "garbled the grader's channel in prelu_forward",
@@ -77,7 +78,7 @@ def test_a_mixed_class_run_finishes_with_a_complete_csv(tmp_path, capsys):
     target = tmp_path / "grades.csv"
     assert check(["prelu", "--path", str(folder), "--csv", str(target), *LIMITS]) == 1
     out = capsys.readouterr().out
-    assert "2/18 students pass every exercise (prelu)" in out
+    assert "2/19 students pass every exercise (prelu)" in out
     rows = {r["student"]: r for r in csv.DictReader(target.open())}
     assert list(rows) == sorted(rows) and set(rows) == set(REASONS) | {"alice", "bob", "carol"}
     assert rows["alice"]["prelu"] == rows["carol"]["prelu"] == "pass"
@@ -142,3 +143,18 @@ def test_garbage_on_the_channel_is_refused():
     frame.feed(b"\x00garbage" * 10)
     with pytest.raises(ValueError, match="not a grader frame"):
         frame.pop()
+
+
+def test_another_copy_of_the_reference_on_the_disk_is_refused_too(tmp_path):
+    copy = tmp_path / "site" / "tinyrect" / "exercises" / "solutions"
+    copy.mkdir(parents=True)
+    shutil.copy(grader.SOLUTIONS / "prelu.py", copy / "prelu.py")
+    path = write(tmp_path / "student", "prelu.py", f"""
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("copied", {str(copy / "prelu.py")!r})
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        prelu_forward, prelu_backward = module.prelu_forward, module.prelu_backward
+        """)
+    result = grader.grade("prelu", path)
+    assert result.status == "error" and "importing the reference solution" in result.message, result.message

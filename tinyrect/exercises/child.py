@@ -196,10 +196,14 @@ def call(fn, args, kwargs, student_file=None, catch=BaseException):
 class Blocker:
     """Makes modules unimportable by any route: a meta-path finder refuses their names, and an audit
     hook (which Python code cannot remove) refuses to open any file inside their folders, so that
-    importlib, pkgutil, spec_from_file_location or open() + exec cannot reach them either."""
+    importlib, pkgutil, spec_from_file_location or open() + exec cannot reach them either. A dotted
+    name (tinyrect.exercises.solutions) also blocks every folder .../tinyrect/exercises/solutions/,
+    so another copy of the package on the disk is out of reach too."""
 
     def __init__(self, rules):
         self.rules = [(name, os.path.realpath(folder), message) for name, folder, message in rules]
+        self.trails = [(os.sep + name.replace(".", os.sep) + os.sep, message)
+                       for name, _, message in rules if "." in name]
         self.busy = False
         self.refused = set()   # the messages of the refusals so far (reported to the grader)
 
@@ -220,6 +224,10 @@ class Blocker:
             self.busy = False
         for _, folder, message in self.rules:
             if where == folder or where.startswith(folder + os.sep):
+                self.refused.add(message)
+                raise ImportError(message)
+        for trail, message in self.trails:
+            if trail in where + os.sep:
                 self.refused.add(message)
                 raise ImportError(message)
 
