@@ -119,7 +119,7 @@ def test_limits_are_checked_as_arguments(capsys):
 # --------------------------------------------------------------------------- the wire format
 def test_values_cross_the_wire_as_they_were():
     values = [np.arange(6.0).reshape(2, 3), np.float32(1.5), np.int64(7), 3, 2.5, True, None, float("nan"),
-              (1, 2, np.int64(3)), [np.zeros(2), "text"], {"a": 1}, np.array([object()], dtype=object)]
+              (1, 2, np.int64(3)), [np.zeros(2), "text"], {"a": np.ones(1)}, np.array([object()], dtype=object), {1, 2}]
     arrays = {}
     nodes = [child.encode(v, arrays) for v in values]
     frame = child.FrameBuffer()
@@ -133,9 +133,10 @@ def test_values_cross_the_wire_as_they_were():
     assert type(back[1]) is np.float32 and back[1] == 1.5 and type(back[2]) is np.int64
     assert back[3:7] == [3, 2.5, True, None] and np.isnan(back[7])
     assert back[8] == (1, 2, 3) and isinstance(back[8], tuple) and type(back[8][2]) is np.int64
-    assert isinstance(back[9], list) and child.type_name(back[9][1]) == "str"
-    assert child.type_name(back[10]) == "dict" and repr(back[10]) == "{'a': 1}"
-    assert child.type_name(back[11]) == "ndarray"
+    assert isinstance(back[9], list) and back[9][1] == "text"
+    assert list(back[10]) == ["a"] and np.array_equal(back[10]["a"], np.ones(1))
+    assert child.type_name(back[11]) == "ndarray" and child.type_name(back[12]) == "set"
+    assert repr(back[12]) == "{1, 2}"
 
 
 def test_garbage_on_the_channel_is_refused():
