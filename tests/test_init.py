@@ -114,3 +114,18 @@ def test_default_layer_init_is_he_fan_in():
     assert np.all(conv.bias.data == 0)
     fc = nn.Linear(500, 200, seed=0)
     assert abs(fc.weight.data.std() / math.sqrt(2 / 500) - 1) < 0.03
+
+
+def test_init_and_dropout_share_one_default_generator():
+    import tinyrect.random as trandom
+    assert init.manual_seed is trandom.manual_seed is tr.manual_seed
+    tr.manual_seed(7)
+    assert init.default_generator() is trandom.default_generator()
+    w, x = np.empty((4, 5)), tr.Tensor(np.ones(6))
+    init.normal_(w)
+    mask = tr.functional.dropout(x, 0.5).data
+    expected = np.random.default_rng(7)   # one stream: init's draws first, then dropout's
+    np.testing.assert_array_equal(w, expected.standard_normal((4, 5)))
+    np.testing.assert_array_equal(mask, (expected.random(6) >= 0.5) * 2.0)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        tr.manual_seed(-1)

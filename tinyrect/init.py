@@ -21,10 +21,9 @@ gain² = 2/(1+a²) for (leaky) ReLU, 1 for linear layers. A uniform U(-b, b) has
 the uniform variants use b = sqrt(3)·std.
 
 Randomness: every function takes `rng` (an np.random.Generator) or `seed`; without either they
-draw from tinyrect's default generator, which starts from seed 0 in every process (so a lesson
-prints the same numbers on every run; PyTorch 2.13 instead seeds its default generator randomly
-per process) and is reset by `manual_seed(s)`. Values are drawn in float64
-and cast to the tensor's dtype, so one seed gives the same network in float32 and float64.
+draw from tinyrect's default generator (tinyrect/random.py: seed 0 in every process, reset by
+`manual_seed(s)`, also importable from here). Values are drawn in float64 and cast to the
+tensor's dtype, so one seed gives the same network in float32 and float64.
 """
 from __future__ import annotations
 
@@ -33,35 +32,12 @@ import numbers
 
 import numpy as np
 
+from tinyrect.random import default_generator, generator, manual_seed  # noqa: F401 (public here too)
 from tinyrect.tensor import Tensor
-
-_default_rng = np.random.default_rng(0)
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid", "identity")
 NONLINEARITIES = _LINEAR_LIKE + ("tanh", "relu", "leaky_relu", "prelu", "selu")
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reset the default generator used when no `rng`/`seed` is passed; returns it."""
-    global _default_rng
-    _default_rng = np.random.default_rng(seed)
-    return _default_rng
-
-
-def default_generator() -> np.random.Generator:
-    return _default_rng
-
-
-def _generator(rng, seed) -> np.random.Generator:
-    if rng is not None and seed is not None:
-        raise ValueError("pass either rng (an np.random.Generator) or seed, not both")
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be an np.random.Generator (np.random.default_rng(seed)), "
-                            f"got {type(rng).__name__}")
-        return rng
-    return np.random.default_rng(seed) if seed is not None else _default_rng
 
 
 def _array(w) -> np.ndarray:
@@ -186,7 +162,7 @@ def normal_(w, mean: float = 0.0, std: float = 1.0, rng=None, seed=None):
     if not std >= 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
     array = _array(w)
-    values = _generator(rng, seed).standard_normal(array.shape) * std + mean
+    values = generator(rng, seed).standard_normal(array.shape) * std + mean
     return _fill(w, values)
 
 
@@ -195,7 +171,7 @@ def uniform_(w, a: float = 0.0, b: float = 1.0, rng=None, seed=None):
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     array = _array(w)
-    return _fill(w, _generator(rng, seed).uniform(a, b, size=array.shape))
+    return _fill(w, generator(rng, seed).uniform(a, b, size=array.shape))
 
 
 def constant_(w, val: float):

@@ -66,7 +66,7 @@ class Conv2d(_HeInitialized):
     """2-D convolution: weight (out_channels, in_channels, kh, kw), bias (out_channels,).
 
     Init: N(0, 2/fan_in), fan_in = in_channels·kh·kw = k²c (Eq. 10); bias 0. `rng`/`seed` make it
-    reproducible (default: tinyrect.init's generator, see init.manual_seed).
+    reproducible (default: tinyrect's default generator, see tinyrect.manual_seed).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
