@@ -70,7 +70,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
-        return math.sqrt(2.0)
+        return he_std(1, 0.0)
     if nonlinearity in ("leaky_relu", "prelu"):
         default = 0.01 if nonlinearity == "leaky_relu" else 0.25
         if param is None:
@@ -79,7 +79,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
             slope = float(param)
         else:
             raise ValueError(f"calculate_gain: negative slope {param!r} is not a valid number")
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return he_std(1, slope)
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; valid names: "
@@ -115,6 +115,22 @@ def _fan(w, mode: str) -> int:
 
 
 # ----------------------------------------------------------------------------- He (Kaiming)
+def he_std(fan, a: float = 0.0) -> float:
+    """He et al.'s std, sqrt(2 / ((1 + a²) · fan)): the one place tinyrect writes this formula.
+
+    Eq. (10) with fan = n_l = k²c (fan_in, forward), Eq. (14) with fan = n̂_l = k²d (fan_out,
+    backward); a is the negative slope of the rectifier after the layer (Eq. 15; a = 0: ReLU,
+    std = sqrt(2 / fan)). calculate_gain's rectifier gains, kaiming_normal_/kaiming_uniform_, the
+    default layer init and the variance predictions all come from here.
+    """
+    if isinstance(fan, bool) or not isinstance(fan, numbers.Real) or not fan > 0:
+        raise ValueError(f"he_std: fan must be a positive number (the fan_in n_l or fan_out "
+                         f"n̂_l of the layer), got {fan!r}")
+    if isinstance(a, bool) or not isinstance(a, numbers.Real) or not math.isfinite(a):
+        raise ValueError(f"he_std: a is the rectifier's negative slope, a finite number; got {a!r}")
+    return math.sqrt(2.0 / ((1.0 + float(a) ** 2) * float(fan)))
+
+
 def kaiming_normal_(w, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     rng=None, seed=None):
     """He init: N(0, std²) with std = gain / sqrt(fan) = sqrt(2 / ((1 + a²) · fan)).
@@ -123,7 +139,7 @@ def kaiming_normal_(w, a: float = 0, mode: str = "fan_in", nonlinearity: str = "
     (mode='fan_out', fan = n̂_l = k²d: backward variance preserved); `a` is the negative slope
     of the rectifier that follows (0 for ReLU, the initial PReLU coefficient 0.25 for the
     paper's PReLU nets: Eq. 15's (1+a²)/2), not a gain. Example: kaiming_normal_(w,
-    nonlinearity='relu') is the paper's std sqrt(2/n_l).
+    nonlinearity='relu') is the paper's std sqrt(2/n_l) (he_std).
     """
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(w, mode))
     return normal_(w, 0.0, std, rng=rng, seed=seed)
