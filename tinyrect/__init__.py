@@ -17,3 +17,7 @@ from tinyrect.random import manual_seed  # noqa: F401
 from tinyrect import functional  # noqa: F401
 from tinyrect import data, init, nn, optim  # noqa: F401
 from tinyrect.serialization import load, save  # noqa: F401
+
+from tinyrect import _moved
+
+_moved.install()  # old module paths (tinyrect.theory, tinyrect.experiments, ...) keep working
