@@ -113,9 +113,9 @@ _lesson.finish()
 # 1. Train a PReLU net for a few hundred steps (lesson 09) and re-run `theory.predict(model)` on
 #    it: the slopes have moved. Is the net still close to Eq. (15)'s condition?
 # 2. For a = 0.25 and depth 100, how far off is the He-for-ReLU init? And for Leaky ReLU (0.01)?
-#    The paper quotes Maas et al.: "LReLU has negligible impact on accuracy compared with ReLU"
-#    (Sec. 2.1), an accuracy result of that work, not an initialization one. Would the
-#    initialization alone tell ReLU and LReLU (0.01) apart?
+#    Sec. 2.1, citing Maas et al.: "LReLU has negligible impact on accuracy compared with ReLU",
+#    an accuracy result of that work, not an initialization one. Would the initialization alone
+#    tell ReLU and LReLU (0.01) apart?
 # 3. Initialize with Eq. (15) for a = 0.25 but use ReLU layers. Predict the per-layer factor
 #    before you measure it.
 # 4. Channel-wise PReLU with slopes drawn uniformly in [0, 1]: which single slope a* gives the same

@@ -58,9 +58,9 @@ print(data)
 # The Xavier/He ratio of the logits' std has an exact prediction. Both nets use the same draws
 # (same seed), and every one of the L weight layers, the first conv and the fc included, has a
 # std √2 smaller under Xavier (1/n_l vs 2/n_l); biases are 0, and ReLU and zero padding commute
-# with a positive scale. So the Xavier logits are the He logits times (1/√2)^L = 2^(-L/2), not
-# Eq. (9)'s (1/2)^((L-1)/2): Eq. (9) starts from Var[y_1], and the first layer's own factor 2
-# differs too.
+# with a positive scale. So the Xavier logits are the He logits times (1/√2)^L = 2^(-L/2).
+# Eq. (9)'s product alone, (1/2)^(L-1) in variance, would give (1/√2)^(L-1), √2 too large: it
+# starts from Var[y_1], and the first layer's own factor 2 differs too.
 
 # %%
 x = data.x_train[:64]
