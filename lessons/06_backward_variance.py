@@ -64,8 +64,8 @@ _lesson.savefig(fig, "one_net.png")
 # ## 2. Many draws: He, Xavier and the 0.01 Gaussian, backward
 #
 # Measured Var[Δx_2]/Var[Δx_30] (log2 of the mean over draws, with a bootstrap 95% interval) against
-# the paper's Eq. (13) and the padding-aware prediction [ours]. For a constant width n_l = n̂_l (except
-# the first layer), so fan_in and fan_out give the same nets here.
+# the paper's Eq. (13) and the padding-aware prediction [ours]. For a constant width
+# n_l = n̂_l (except the first layer), so fan_in and fan_out give the same nets here.
 
 # %%
 t0 = time.perf_counter()

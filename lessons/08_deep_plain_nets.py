@@ -9,7 +9,7 @@
 #
 # With ReLU each layer multiplies the variance by ½ n_l Var[w_l] (Eq. 8), so after L layers
 # (Eq. 9) Xavier's signal has shrunk by 2^-L in variance and the backward signal by the same
-# product (Eq. 13). Fig. 2 is "a 22-layer large model" (model B of Sec. 3): "Both our
+# product (Eq. 13). Fig. 2 is "a 22-layer large model" (model B, Table 3): "Both our
 # initialization (red) and 'Xavier' (blue) lead to convergence, but ours starts reducing error
 # earlier." Fig. 3 is a different, "30-layer small model" (27 conv + 3 fc layers): He converges,
 # Xavier "completely stalls". Here **[ours]**: one family of plain nets on the 8×8 digits at those
@@ -87,8 +87,9 @@ for depth in DEPTHS:
 #
 # SGD, momentum 0.9, weight decay 5e-4 on the weights (not the biases), batch 64, a constant
 # learning rate of 0.002 **[ours]**: the rate we measured to train 30 plain layers at this scale
-# (0.01 and 0.03 failed there); the paper's ImageNet runs started at 0.01 (Sec. 3). "start" is the first step whose loss is below 0.9·ln 10 (the loss of a uniform
-# guess is ln 10 = 2.30); "final" is the mean loss of the last 20 steps.
+# (0.01 and 0.03 failed there); the paper's ImageNet runs started at 0.01 (Sec. 3). "start" is
+# the first step whose loss is below 0.9·ln 10 (the loss of a uniform guess is ln 10 = 2.30);
+# "final" is the mean loss of the last 20 steps.
 
 # %%
 runs = {}

@@ -13,12 +13,12 @@
 # coefficients" ("more nonlinear"). Table 2: PReLU lowers the top-1 error by 1.1 points
 # channel-shared and 1.2 channel-wise (33.82% → 32.71% and 32.64%).
 #
-# Our net **[ours]** keeps Table 1's layer names and count (conv1, conv21-24, conv31-36, fc1-fc3:
-# 13 rectifiers) but not its shapes. The paper's conv1 is 7×7 with stride 2 and is followed by a
-# 3×3 pool with stride 3, conv21-36 are 2×2, and an SPP layer feeds fc1. On 8×8 digits that would
-# leave almost no map, so ours uses 3×3 convs with padding 1 (widths C, C, 2C where the paper has
-# 64, 128, 256), a 2×2 max-pool after conv24 and after conv36 (instead of pool2 and SPP), and fc
-# layers of 4C.
+# Our net **[ours]** keeps Table 1's layer names and count (conv1, conv21-24, conv31-36, fc1-fc3;
+# 13 rectifiers, none after fc3) but not its shapes. The paper's conv1 is 7×7 with stride 2 and is
+# followed by a 3×3 pool with stride 3, conv21-36 are 2×2, and an SPP layer feeds fc1. On 8×8
+# digits that would leave almost no map, so ours uses 3×3 convs with padding 1 (widths C, C, 2C
+# where the paper has 64, 128, 256), no pool1, a 2×2 max-pool after conv24 (like pool2) and
+# another after conv36 in place of SPP, and fc layers of 4C.
 #
 # Paper or ours: the paper's statements cite their Sec., Eq., Table or Fig. (quoted where we
 # use its words); **[ours]** marks what this project adds or measured.
@@ -134,11 +134,12 @@ fig.tight_layout()
 _lesson.savefig(fig, "slopes.png")
 
 # %% [markdown]
-# **[ours]** Decay on a is only the *direct* pull toward ReLU. Weight decay on the other weights (which the
-# paper keeps) moves a as well, through the data's ∂E/∂a. `optim.weight_decay_on_prelu_demo`
-# measures it on a small teacher-student net (one channel-shared PReLU; the teacher's a is 0.25,
-# the student starts there, λ = 1e-2, 300 full-batch steps): it trains the student four times,
-# with decay on nothing, on a only, on the weights only (the paper's rule) and on everything.
+# **[ours]** Decay on a is only the *direct* pull toward ReLU. Weight decay on the other weights
+# (which the paper keeps) moves a as well, through the data's ∂E/∂a.
+# `optim.weight_decay_on_prelu_demo` measures it on a small teacher-student net (one
+# channel-shared PReLU; the teacher's a is 0.25, the student starts there, λ = 1e-2, 300
+# full-batch steps): it trains the student four times, with decay on nothing, on a only, on the
+# weights only (the paper's rule) and on everything.
 
 # %%
 demo = optim.weight_decay_on_prelu_demo()
