@@ -222,7 +222,7 @@ def _measure(schemes, widths, draws, depth, batch, padding_mode, backward, x, se
 
 
 def check_claims(result: dict, margin: float = 0.5, min_width: int = 32) -> list:
-    """The issue's check, per run of width >= min_width: log2 of the mean ratio agrees with the
+    """The check, per run of width >= min_width: log2 of the mean ratio agrees with the
     applicable (padding-aware) prediction within its bootstrap 95% interval widened by ±margin.
 
     Returns [{"ok", "message", ...}]. On zero-padded runs it also reports whether the paper's
