@@ -128,7 +128,8 @@ err_b = np.abs(bias.grad - db_hand).max()
 print(f"dtype {loss.dtype}; max |W.grad - xᵀ(2y)| = {err_W:.1e}; max |b.grad - Σ_rows 2y| = {err_b:.1e}")
 print(f"b.grad shape {bias.grad.shape} (the shape of b, not of y {y.shape})")
 _lesson.check(err_W < 1e-12 and err_b < 1e-12,
-              f"W.grad = xᵀ·2y and b.grad = Σ_rows 2y to 1e-12 (max errors {err_W:.1e}, {err_b:.1e})")
+              f"W.grad vs xᵀ·2y and b.grad vs Σ_rows 2y: max errors {err_W:.1e}, {err_b:.1e}",
+              "below 1e-12")
 
 # %% [markdown]
 # ## 4. Gradients accumulate
@@ -166,7 +167,8 @@ _lesson.check(u.grad.item() == 6.0, f"a tensor used twice receives the sum of bo
 with tr.no_grad():
     y_eval = x @ W + bias
 print(f"under no_grad: requires_grad={y_eval.requires_grad}, parents={len(y_eval._parents)}")
-_lesson.check(not y_eval.requires_grad and y_eval._parents == (), "no_grad() records no graph: the result has requires_grad False and no parents")
+_lesson.check(not y_eval.requires_grad and y_eval._parents == (), "no_grad() records no graph: the result's requires_grad and parents",
+              "exactly False and none")
 
 # %% [markdown]
 # ## 6. float32 vs float64
@@ -185,7 +187,8 @@ print(f"dtypes: Tensor([1.0, 2.0]) -> {tr.Tensor([1.0, 2.0]).dtype}; float32 arr
       f"float64 array -> {x64.dtype}; float32 * 2.0 -> {(x32 * 2.0).dtype}; "
       f"float64 * 2.0 -> {(x64 * 2.0).dtype}; float32 + float64 -> {(x32 + x64).dtype}")
 _lesson.check((x32 * 2.0).dtype == np.float32 and (x64 * 2.0).dtype == np.float64,
-              "a Python scalar keeps a tensor's dtype (float32 stays float32, float64 stays float64)")
+              "a Python scalar keeps a tensor's dtype: the dtype of x32 * 2.0 and x64 * 2.0",
+              "exactly float32 and float64")
 epsilons = np.logspace(-12, -1, 12 if args.quick else 45)
 errors = {}
 for dtype in (np.float32, np.float64):

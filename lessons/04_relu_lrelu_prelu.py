@@ -69,15 +69,18 @@ for a, name, color in ((0.0, "ReLU (a = 0)", "tab:blue"), (0.01, "LReLU (a = 0.0
     out.backward(np.ones_like(t.data))  # dE/df = 1, so .grad holds ∂f/∂y and ∂f/∂a
     axes[0].plot(ys, out.data[0], color=color, label=name)
     axes[1].plot(ys, t.grad[0], color=color, label=name)
-    axes[2].plot(ys, weight.grad, color=color, label=name)
+    if a == 0.25:   # only PReLU learns a; ReLU and LReLU have no ∂f/∂a to draw
+        axes[2].plot(ys, weight.grad, color=color, label="PReLU, any a")
 _lesson.check(np.array_equal(weight.grad, np.minimum(0, ys)), "the tape's ∂f/∂a vs min(0, y), Eq. (3)",
               "exactly equal")
-for ax, title in zip(axes, ("f(y), Eq. (1)", "∂f/∂y", "∂f/∂a = min(0, y), Eq. (3), for every a")):
+axes[2].text(0.55, 0.72, "ReLU, LReLU: no\nlearnable a.\nPReLU: min(0, y),\nthe same curve\nfor every a",
+             transform=axes[2].transAxes, fontsize=8, va="top")
+for ax, title in zip(axes, ("f(y), Eq. (1)", "∂f/∂y", "∂f/∂a = min(0, y), Eq. (3)")):
     ax.axhline(0, color="0.8", lw=0.8)
     ax.axvline(0, color="0.8", lw=0.8)
     ax.set_title(title)
     ax.set_xlabel("y")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right" if ax is axes[2] else "best")
 axes[1].set_ylim(-0.1, 1.15)
 _lesson.savefig(fig, "rectifiers.png")
 

@@ -72,8 +72,8 @@ def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TI
     nbformat.write(nb, str(tmp))
     os.replace(tmp, target)
     if error is not None:
-        last = str(error).strip().splitlines()
-        raise NotebookError(f"{Path(path).name}: a cell failed ({last[-1] if last else 'error'}); "
+        what = f"{getattr(error, 'ename', 'error')}: {getattr(error, 'evalue', '')}".strip(": ")
+        raise NotebookError(f"{Path(path).name}: a cell failed ({what}); "
                             f"the notebook with the error is {target}")
     return target
 

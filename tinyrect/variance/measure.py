@@ -301,44 +301,12 @@ def layer_table(result: dict, direction: str = "forward", layers=(1, 2, 5, 10, 1
 
 
 def plot_runs(result: dict, path=None, direction: str = "forward", ax=None, title: str = "",
-              residual: bool = False):
-    """log2 variance vs depth: each draw (thin), the log2 of the mean over draws (dots), and the
-    paper's (dashed) and padding-aware (solid) predictions, relative to layer 1 (forward) or the
-    last layer (backward). residual=True subtracts the paper's prediction from everything (so
-    the paper is the zero line and the padding term stands out). Returns the figure; saves it if
-    `path` is given."""
-    import matplotlib.pyplot as plt
+              residual: bool = False, schemes=None):
+    """log2 variance vs depth, measured and predicted (see tinyrect.variance.plots.plot_runs)."""
+    from tinyrect.variance.plots import plot_runs as plot
 
-    fig, ax = (plt.subplots(figsize=(6.5, 4.2)) if ax is None else (ax.figure, ax))
-    for i, run in enumerate(result["runs"]):
-        key = "log2_var_y" if direction == "forward" else "log2_var_dx"
-        v = np.array(run[key])
-        if v.size == 0:
-            continue
-        v = v - (v[:, :1] if direction == "forward" else v[:, -1:])
-        depth = np.arange(1, v.shape[1] + 1)
-        color = f"C{i % 10}"
-        pf = np.array(run["predicted"]["paper_" + direction])
-        pp = np.array(run["predicted"]["padded_" + direction])
-        if direction == "backward":
-            pf, pp = pf - pf[-1], pp - pp[-1]
-        if residual:
-            v, pp, pf = v - pf, pp - pf, pf - pf
-        ax.plot(depth, v.T, color=color, lw=0.5, alpha=0.25)
-        ax.plot(depth, [log2_mean(col) for col in v.T], "o", color=color, ms=3,
-                label=f"{run['label']}, width {width_label(run['width'])}")
-        ax.plot(depth, pp, "-", color=color, lw=1.5)
-        ax.plot(depth, pf, "--", color=color, lw=1)
-    ylab = "log2 Var[y_l] / Var[y_1]" if direction == "forward" else "log2 Var[Δx_l] / Var[Δx_L]"
-    ylab += " minus the paper's" if residual else ""
-    ax.set(xlabel="layer l", ylabel=ylab, title=title or f"{direction}: draws (thin), "
-           "log2 mean (dots), padding-aware (solid), paper (dashed)")
-    ax.title.set_fontsize(9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-    return fig
+    return plot(result, path=path, direction=direction, ax=ax, title=title, residual=residual,
+                schemes=schemes)
 
 
 def run(config: dict | None = None, data=None, on_step=None, log=print) -> dict:
