@@ -159,3 +159,13 @@ def test_another_copy_of_the_reference_on_the_disk_is_refused_too(tmp_path):
         """)
     result = grader.grade("prelu", path)
     assert result.status == "error" and "importing the reference solution" in result.message, result.message
+
+
+def test_a_flaw_in_judging_one_answer_stops_only_that_part(tmp_path, monkeypatch):
+    def broken(prep, replies):
+        raise IndexError("a hint function that did not expect this answer")
+
+    monkeypatch.setattr(grader, "judge_part", broken)
+    result = grader.grade("relu", write(tmp_path, "relu.py", (grader.SOLUTIONS / "relu.py").read_text()))
+    assert result.status == "error" and not result.passed
+    assert all("could not judge this answer (IndexError" in p.message for p in result.parts)
