@@ -40,7 +40,8 @@ from tinyrect.exercises.checking import PartResult
 from tinyrect.exercises.judging import Prepared, judge_part
 from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, default_file, defined_functions, exercise,
                                          exercises_in_file, file_in_folder, is_student_folder, students_in)
-from tinyrect.exercises.reports import ExerciseResult, print_report, student_line, write_csv, write_json
+from tinyrect.exercises.reports import (ExerciseResult, print_report, student_line, unwritable, write_csv,
+                                       write_json)
 from tinyrect.exercises.sandbox import MEMORY, TIMEOUT, Limits, StudentProcess
 
 __all__ = ["EXERCISES", "SOLUTIONS", "ExerciseResult", "Settings", "add_arguments", "default_file", "exercise",
@@ -276,6 +277,10 @@ def run(args) -> int:
         return _usage(f"unknown exercise {', '.join(unknown)}; choose from {', '.join(EXERCISES)} "
                       f"(tinyrect check --list)")
     names = list(dict.fromkeys(args.exercise)) or list(EXERCISES)
+    for flag, target in (("--csv", args.csv), ("--json", args.json)):
+        problem = target and unwritable(target)
+        if problem:
+            return _usage(f"cannot write {target} ({problem}); give {flag} a file in a folder you can write to")
     settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=args.seed)
     try:
         if args.solutions:
