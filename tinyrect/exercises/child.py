@@ -17,9 +17,11 @@ Conversation (parent -> child, then child's reply):
       -> {"op": "ready"} (limits set, NumPy imported), then the student's file is imported:
       -> {"op": "loaded", "ok": true, "numpy_changed": [...], "refused": [...]}
          or {"ok": false, "problem": "syntax error on line 3: ..." | "raised ValueError: ..."}
-  {"op": "call", "func", "args": [node], "kwargs": {name: node}}
-      -> {"status": "ok", "value": node, "after": [node], "numpy_changed": [...]}
-         | {"status": "not implemented" | "missing" | "not callable" | "raised", "exception": {...}}
+  {"op": "part", "func", "cases": [{"args": [node], "kwargs": {name: node}}, ...]}
+      -> one reply per case, sent as soon as that case is done (no round trip in between):
+         {"status": "ok", "value": node, "after": [node], "numpy_changed": [...], "refused": [...]}
+         | {"status": "not implemented" | "raised", "exception": {...}}
+      -> or a single {"status": "missing" | "not callable"} when there is no such function.
   {"op": "bye"} -> the child exits.
 A child that exits, crashes or stops answering is the parent's to report; see sandbox.py.
 """
@@ -305,32 +307,81 @@ def main(argv) -> int:
         return 0
     while True:
         frame = read_frame(request_fd)
-        if frame is None or frame[0].get("op") != "call":
+        if frame is None or frame[0].get("op") != "part":
             return 0
         request, arrays = frame
         fn = getattr(module, request["func"], None)
         if fn is None:
             reply({"status": "missing"})
-            continue
-        if not callable(fn):
+        elif not callable(fn):
             reply({"status": "not callable", "type": type(fn).__name__})
-            continue
-        args = [decode(n, arrays) for n in request["args"]]
-        kwargs = {k: decode(n, arrays) for k, n in request["kwargs"].items()}
-        header, value = call(fn, args, kwargs, setup["path"])
-        out = {}
-        if header["status"] == "ok":
+        else:
+            for case in request["cases"]:
+                _answer(fn, case, arrays, setup["path"], reply)
+
+
+def _answer(fn, case, arrays, path, reply):
+    """Call fn on one case and reply with what it returned and the arguments as they are after it."""
+    args = [decode(n, arrays) for n in case["args"]]
+    kwargs = {k: decode(n, arrays) for k, n in case["kwargs"].items()}
+    header, value = call(fn, args, kwargs, path)
+    out = {}
+    if header["status"] == "ok":
+        try:
+            header["value"] = encode(value, out)
+            header["after"] = [encode(a, out) for a in args] + [encode(kwargs[k], out) for k in case["kwargs"]]
+            reply(header, out)
+            return
+        except Exception as exc:   # e.g. too large to send: the grader is told what it was
+            out, header["after"] = {}, []
+            header["value"] = {"t": "other", "type": type(value).__name__,
+                               "repr": f"<a value that could not be sent: {type(exc).__name__}>"}
+    reply(header, out)
+
+
+def zygote(control_fd: int) -> int:
+    """Fork a fresh child per request, from this pristine process (Python and NumPy imported, no
+    student code ever run): each request on the control socket (SOCK_SEQPACKET) carries a JSON
+    {"workdir"} and three file descriptors (requests, replies, output); the answer is {"pid"}, and
+    {"exit": pid, "code": returncode} when a child ends. Ends when the grader closes the socket."""
+    import select
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    while True:
+        ready, _, _ = select.select([control], [], [], 0.05)
+        while True:   # reap the children that ended
             try:
-                header["value"] = encode(value, out)
-                header["after"] = [encode(a, out) for a in args] + [encode(kwargs[k], out) for k in request["kwargs"]]
-                reply(header, out)
-                continue
-            except Exception as exc:   # e.g. too large to send: the grader is told what it was
-                out, header["after"] = {}, []
-                header["value"] = {"t": "other", "type": type(value).__name__,
-                                   "repr": f"<a value that could not be sent: {type(exc).__name__}>"}
-        reply(header, out)
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            control.send(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+        if not ready:
+            continue
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        if not message or len(fds) != 3:
+            return 0
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                control.close()
+                os.setsid()
+                workdir = json.loads(message)["workdir"]
+                os.dup2(fds[2], 1)
+                os.dup2(fds[2], 2)
+                os.close(fds[2])
+                os.chdir(workdir)
+                os.environ.update(HOME=workdir, TMPDIR=workdir)
+                code = main(["child", fds[0], fds[1]])
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"pid": pid}).encode())
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(zygote(int(sys.argv[2])) if sys.argv[1] == "--zygote" else main(sys.argv))

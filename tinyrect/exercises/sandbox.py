@@ -1,9 +1,10 @@
 """The parent side of `tinyrect check`'s sandbox: one fresh, limited Python process per student file.
 
-`StudentProcess(path, limits)` starts `python -I -u child.py` (no user site, no PYTHONPATH) in its
-own session (process group), in a temporary folder, with a trimmed environment; the child limits
+`StudentProcess(path, limits)` starts a fresh child (spawning.py: `python -I -u child.py`, no user
+site, no PYTHONPATH, in its own session, in a temporary folder, with a trimmed environment); the child limits
 its own address space, CPU time, file sizes and core dumps (`resource.setrlimit`) before it runs
-the student's file. The grader sends inputs (`call`) and receives plain values and arrays back
+the student's file. The grader sends a function's inputs, all its cases in one request
+(`run_part`), and receives plain values and arrays back, one reply per case as each is done
 (child.py's wire format: JSON and `.npz` without pickle): the child never judges anything.
 
 The wall-clock limit is the parent's: past the deadline the child's whole process group is killed
@@ -23,7 +24,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,19 +31,17 @@ from pathlib import Path
 
 from tinyrect.exercises import child as wire
 from tinyrect.exercises.checking import Reply
+from tinyrect.exercises.spawning import STARTUP, spawn
 
-CHILD = Path(wire.__file__).resolve()
 PACKAGE = Path(__file__).resolve().parents[1]   # the tinyrect package folder
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
 TIMEOUT = 10.0           # seconds per function of an exercise (all its cases), and for the import
 MEMORY = 2 << 30         # bytes of address space per student process
 OUTPUT_CAP = 20_000      # bytes of a student's output kept per exercise
 FLOOD = 1 << 20          # bytes of output per exercise beyond which the process is stopped
-STARTUP = 120.0          # seconds for the child's own start (Python + NumPy), not the student's code
 REFERENCE_BLOCKED = ("importing the reference solution (tinyrect.exercises.solutions) is not allowed in an "
                      "exercise: write your own")
 TINYRECT_BLOCKED = "importing tinyrect is not allowed in this exercise: answer it with NumPy only"
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "MPLBACKEND")
 
 
 @dataclass
@@ -129,14 +127,6 @@ def death_reason(returncode: int, limits: Limits) -> str:
     return f"ended the process with {name}"
 
 
-def child_env(workdir: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV or k.startswith("NUMBA_")}
-    env.update(HOME=workdir, TMPDIR=workdir, PYTHONIOENCODING="utf-8", OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.setdefault("LC_ALL", "C.UTF-8")
-    return env
-
-
 class StudentProcess:
     """One student file in its own process. `start()` imports it (a Reply: "ok" or what went wrong);
     `call(func, args, kwargs, deadline)` runs one function; `close()` kills whatever is left."""
@@ -155,10 +145,7 @@ class StudentProcess:
         self.reply_r, reply_w = os.pipe()
         self.out_r, out_w = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(CHILD), str(request_r), str(reply_w)],
-                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, cwd=self.workdir,
-                env=child_env(self.workdir), pass_fds=(request_r, reply_w), start_new_session=True)
+            self.proc = spawn(self.workdir, request_r, reply_w, out_w)
         finally:
             for fd in (request_r, reply_w, out_w):
                 os.close(fd)
@@ -168,10 +155,10 @@ class StudentProcess:
         setup = {"op": "setup", "path": str(self.path), "sys_path": [str(PACKAGE.parent)],
                  "block": self.limits.rules(), "memory": int(self.limits.memory),
                  "cpu": int(math.ceil(self.cpu)) + 2}
-        ready = self._exchange(setup, None, time.monotonic() + STARTUP, "while starting")
+        ready = self._exchange(setup, None, time.monotonic() + STARTUP, "while starting")[-1]
         if ready.status != "ok":
             return ready
-        return self._exchange(None, None, time.monotonic() + self.limits.timeout, "while importing your file")
+        return self._exchange(None, None, time.monotonic() + self.limits.timeout, "while importing your file")[-1]
 
     def close(self) -> None:
         if self.proc is not None and self.dead is None:
@@ -203,19 +190,27 @@ class StudentProcess:
         return taken
 
     # ---- requests
-    def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None) -> Reply:
-        """Run func(*args, **kwargs) in the child; past `deadline` (time.monotonic) the child is killed
-        and the reply says it timed out after `seconds` (the limit the deadline stands for)."""
+    def run_part(self, func: str, cases, deadline: float, seconds: float | None = None) -> list:
+        """Run func on every (args, kwargs) of `cases` in the child, which answers case by case without
+        waiting for the grader in between. Returns one Reply per case answered; when the child stops
+        (killed past `deadline`, crashed, ...) the last Reply says why, and the case it was running is
+        the one after the ones answered. A missing function is one "missing" Reply."""
         arrays = {}
-        header = {"op": "call", "func": func, "args": [wire.encode(a, arrays) for a in args],
-                  "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}}
-        return self._exchange(header, arrays, deadline, f"in {func}", seconds)
+        header = {"op": "part", "func": func,
+                  "cases": [{"args": [wire.encode(a, arrays) for a in args],
+                             "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}} for args, kwargs in cases]}
+        return self._exchange(header, arrays, deadline, f"in {func}", seconds, count=len(cases))
 
-    def _exchange(self, header, arrays, deadline, where, seconds=None) -> Reply:
-        """Send one request (None: just wait) and wait for its reply until the deadline."""
+    def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None) -> Reply:
+        """run_part on one case."""
+        return self.run_part(func, [(args, kwargs)], deadline, seconds)[-1]
+
+    def _exchange(self, header, arrays, deadline, where, seconds=None, count=1) -> list:
+        """Send one request (None: just wait) and collect `count` replies until the deadline."""
         if self.dead is not None:
-            return self.dead
+            return [self.dead]
         pending = memoryview(wire.pack_frame(header, arrays)) if header is not None else memoryview(b"")
+        replies = []
         with selectors.DefaultSelector() as sel:
             sel.register(self.out_r, selectors.EVENT_READ)
             sel.register(self.reply_r, selectors.EVENT_READ)
@@ -225,16 +220,19 @@ class StudentProcess:
                 try:
                     frame = self.frames.pop()
                 except (ValueError, KeyError, OSError) as exc:
-                    return self._died(f"garbled the grader's channel {where} ({exc})")
+                    return replies + [self._died(f"garbled the grader's channel {where} ({exc})")]
                 if frame is not None:
                     self._drain()
-                    return self._reply(*frame)
+                    replies.append(self._reply(*frame))
+                    if len(replies) >= count or replies[-1].status in ("missing", "not callable", "died"):
+                        return replies
+                    continue
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return self._timed_out(where, self.limits.timeout if seconds is None else seconds)
+                    return replies + [self._timed_out(where, self.limits.timeout if seconds is None else seconds)]
                 events = sel.select(min(left, 0.5))
                 if not events and self.proc.poll() is not None:
-                    return self._died(f"{death_reason(self.proc.returncode, self.limits)} {where}")
+                    return replies + [self._died(f"{death_reason(self.proc.returncode, self.limits)} {where}")]
                 for key, _ in events:
                     if key.fd == self.request_w:
                         try:
@@ -254,14 +252,14 @@ class StudentProcess:
                         if chunk:
                             self.output.add(chunk)
                             if self.output.total > self.limits.flood:
-                                return self._died(f"flooded its output (more than {self.limits.flood:,} bytes "
-                                                  f"printed) {where}")
+                                return replies + [self._died(f"flooded its output (more than {self.limits.flood:,} "
+                                                             f"bytes printed) {where}")]
                         else:
                             sel.unregister(self.out_r)
                     elif chunk:
                         self.frames.feed(chunk)
                     else:   # the child's end of the channel is closed: it has exited (or closed it)
-                        return self._died_after_eof(where)
+                        return replies + [self._died_after_eof(where)]
 
     def _reply(self, header: dict, arrays: dict) -> Reply:
         try:
