@@ -1,7 +1,8 @@
 """The child side of `tinyrect check`'s sandbox: runs ONE student file and answers calls.
 
 Started by sandbox.py as `python -I -u child.py REQUEST_FD REPLY_FD` (a fresh interpreter: no user
-site, no PYTHONPATH, cwd a temporary folder). It imports only the standard library and NumPy, so
+site, no PYTHONPATH, cwd a temporary folder), or forked from `python -I -u child.py --zygote FD`, a
+pristine copy of it (`zygote` below, spawning.py). It imports only the standard library and NumPy, so
 it is also imported as a module by the grader, which uses the same wire format and the same way of
 calling a function. The child never judges: it receives inputs, calls the student's functions and
 sends back what they returned, as plain values and arrays.
@@ -17,11 +18,9 @@ Conversation (parent -> child, then child's reply):
       -> {"op": "ready"} (limits set, NumPy imported), then the student's file is imported:
       -> {"op": "loaded", "ok": true, "numpy_changed": [...], "refused": [...]}
          or {"ok": false, "problem": "syntax error on line 3: ..." | "raised ValueError: ..."}
-  {"op": "part", "func", "cases": [{"args": [node], "kwargs": {name: node}}, ...]}
-      -> one reply per case, sent as soon as that case is done (no round trip in between):
-         {"status": "ok", "value": node, "after": [node], "numpy_changed": [...], "refused": [...]}
-         | {"status": "not implemented" | "raised", "exception": {...}}
-      -> or a single {"status": "missing" | "not callable"} when there is no such function.
+  {"op": "call", "func", "args": [node], "kwargs": {name: node}}
+      -> {"status": "ok", "value": node, "after": [node], "numpy_changed": [...]}
+         | {"status": "not implemented" | "missing" | "not callable" | "raised", "exception": {...}}
   {"op": "bye"} -> the child exits.
 A child that exits, crashes or stops answering is the parent's to report; see sandbox.py.
 """
@@ -307,36 +306,31 @@ def main(argv) -> int:
         return 0
     while True:
         frame = read_frame(request_fd)
-        if frame is None or frame[0].get("op") != "part":
+        if frame is None or frame[0].get("op") != "call":
             return 0
         request, arrays = frame
         fn = getattr(module, request["func"], None)
         if fn is None:
             reply({"status": "missing"})
-        elif not callable(fn):
+            continue
+        if not callable(fn):
             reply({"status": "not callable", "type": type(fn).__name__})
-        else:
-            for case in request["cases"]:
-                _answer(fn, case, arrays, setup["path"], reply)
-
-
-def _answer(fn, case, arrays, path, reply):
-    """Call fn on one case and reply with what it returned and the arguments as they are after it."""
-    args = [decode(n, arrays) for n in case["args"]]
-    kwargs = {k: decode(n, arrays) for k, n in case["kwargs"].items()}
-    header, value = call(fn, args, kwargs, path)
-    out = {}
-    if header["status"] == "ok":
-        try:
-            header["value"] = encode(value, out)
-            header["after"] = [encode(a, out) for a in args] + [encode(kwargs[k], out) for k in case["kwargs"]]
-            reply(header, out)
-            return
-        except Exception as exc:   # e.g. too large to send: the grader is told what it was
-            out, header["after"] = {}, []
-            header["value"] = {"t": "other", "type": type(value).__name__,
-                               "repr": f"<a value that could not be sent: {type(exc).__name__}>"}
-    reply(header, out)
+            continue
+        args = [decode(n, arrays) for n in request["args"]]
+        kwargs = {k: decode(n, arrays) for k, n in request["kwargs"].items()}
+        header, value = call(fn, args, kwargs, setup["path"])
+        out = {}
+        if header["status"] == "ok":
+            try:
+                header["value"] = encode(value, out)
+                header["after"] = [encode(a, out) for a in args] + [encode(kwargs[k], out) for k in request["kwargs"]]
+                reply(header, out)
+                continue
+            except Exception as exc:   # e.g. too large to send: the grader is told what it was
+                out, header["after"] = {}, []
+                header["value"] = {"t": "other", "type": type(value).__name__,
+                                   "repr": f"<a value that could not be sent: {type(exc).__name__}>"}
+        reply(header, out)
 
 
 def zygote(control_fd: int) -> int:

@@ -182,9 +182,13 @@ def _judge(prep: Prepared, replies) -> PartResult:
 
 
 def _run_part(process, prep: Prepared, seconds: float) -> list:
-    """The replies of the student's function on every case: one request, `seconds` for all of them."""
-    cases = [(case.args, case.kwargs) for case in prep.part.cases]
-    return process.run_part(prep.part.func, cases, time.monotonic() + seconds, seconds)
+    deadline = time.monotonic() + seconds
+    replies = []
+    for case in prep.part.cases:
+        replies.append(process.call(prep.part.func, case.args, case.kwargs, deadline, seconds))
+        if replies[-1].status in ("timeout", "died", "missing", "not callable"):
+            break
+    return replies
 
 
 def _settle(result: ExerciseResult) -> None:

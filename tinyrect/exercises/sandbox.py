@@ -1,10 +1,9 @@
 """The parent side of `tinyrect check`'s sandbox: one fresh, limited Python process per student file.
 
 `StudentProcess(path, limits)` starts a fresh child (spawning.py: `python -I -u child.py`, no user
-site, no PYTHONPATH, in its own session, in a temporary folder, with a trimmed environment); the child limits
+site, no PYTHONPATH, its own session, a temporary folder, a trimmed environment); the child limits
 its own address space, CPU time, file sizes and core dumps (`resource.setrlimit`) before it runs
-the student's file. The grader sends a function's inputs, all its cases in one request
-(`run_part`), and receives plain values and arrays back, one reply per case as each is done
+the student's file. The grader sends inputs (`call`) and receives plain values and arrays back
 (child.py's wire format: JSON and `.npz` without pickle): the child never judges anything.
 
 The wall-clock limit is the parent's: past the deadline the child's whole process group is killed
@@ -155,10 +154,10 @@ class StudentProcess:
         setup = {"op": "setup", "path": str(self.path), "sys_path": [str(PACKAGE.parent)],
                  "block": self.limits.rules(), "memory": int(self.limits.memory),
                  "cpu": int(math.ceil(self.cpu)) + 2}
-        ready = self._exchange(setup, None, time.monotonic() + STARTUP, "while starting")[-1]
+        ready = self._exchange(setup, None, time.monotonic() + STARTUP, "while starting")
         if ready.status != "ok":
             return ready
-        return self._exchange(None, None, time.monotonic() + self.limits.timeout, "while importing your file")[-1]
+        return self._exchange(None, None, time.monotonic() + self.limits.timeout, "while importing your file")
 
     def close(self) -> None:
         if self.proc is not None and self.dead is None:
@@ -190,27 +189,19 @@ class StudentProcess:
         return taken
 
     # ---- requests
-    def run_part(self, func: str, cases, deadline: float, seconds: float | None = None) -> list:
-        """Run func on every (args, kwargs) of `cases` in the child, which answers case by case without
-        waiting for the grader in between. Returns one Reply per case answered; when the child stops
-        (killed past `deadline`, crashed, ...) the last Reply says why, and the case it was running is
-        the one after the ones answered. A missing function is one "missing" Reply."""
-        arrays = {}
-        header = {"op": "part", "func": func,
-                  "cases": [{"args": [wire.encode(a, arrays) for a in args],
-                             "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}} for args, kwargs in cases]}
-        return self._exchange(header, arrays, deadline, f"in {func}", seconds, count=len(cases))
-
     def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None) -> Reply:
-        """run_part on one case."""
-        return self.run_part(func, [(args, kwargs)], deadline, seconds)[-1]
+        """Run func(*args, **kwargs) in the child; past `deadline` (time.monotonic) the child is killed
+        and the reply says it timed out after `seconds` (the limit the deadline stands for)."""
+        arrays = {}
+        header = {"op": "call", "func": func, "args": [wire.encode(a, arrays) for a in args],
+                  "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}}
+        return self._exchange(header, arrays, deadline, f"in {func}", seconds)
 
-    def _exchange(self, header, arrays, deadline, where, seconds=None, count=1) -> list:
-        """Send one request (None: just wait) and collect `count` replies until the deadline."""
+    def _exchange(self, header, arrays, deadline, where, seconds=None) -> Reply:
+        """Send one request (None: just wait) and wait for its reply until the deadline."""
         if self.dead is not None:
-            return [self.dead]
+            return self.dead
         pending = memoryview(wire.pack_frame(header, arrays)) if header is not None else memoryview(b"")
-        replies = []
         with selectors.DefaultSelector() as sel:
             sel.register(self.out_r, selectors.EVENT_READ)
             sel.register(self.reply_r, selectors.EVENT_READ)
@@ -220,19 +211,16 @@ class StudentProcess:
                 try:
                     frame = self.frames.pop()
                 except (ValueError, KeyError, OSError) as exc:
-                    return replies + [self._died(f"garbled the grader's channel {where} ({exc})")]
+                    return self._died(f"garbled the grader's channel {where} ({exc})")
                 if frame is not None:
                     self._drain()
-                    replies.append(self._reply(*frame))
-                    if len(replies) >= count or replies[-1].status in ("missing", "not callable", "died"):
-                        return replies
-                    continue
+                    return self._reply(*frame)
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return replies + [self._timed_out(where, self.limits.timeout if seconds is None else seconds)]
+                    return self._timed_out(where, self.limits.timeout if seconds is None else seconds)
                 events = sel.select(min(left, 0.5))
                 if not events and self.proc.poll() is not None:
-                    return replies + [self._died(f"{death_reason(self.proc.returncode, self.limits)} {where}")]
+                    return self._died(f"{death_reason(self.proc.returncode, self.limits)} {where}")
                 for key, _ in events:
                     if key.fd == self.request_w:
                         try:
@@ -252,14 +240,14 @@ class StudentProcess:
                         if chunk:
                             self.output.add(chunk)
                             if self.output.total > self.limits.flood:
-                                return replies + [self._died(f"flooded its output (more than {self.limits.flood:,} "
-                                                             f"bytes printed) {where}")]
+                                return self._died(f"flooded its output (more than {self.limits.flood:,} bytes "
+                                                  f"printed) {where}")
                         else:
                             sel.unregister(self.out_r)
                     elif chunk:
                         self.frames.feed(chunk)
                     else:   # the child's end of the channel is closed: it has exited (or closed it)
-                        return replies + [self._died_after_eof(where)]
+                        return self._died_after_eof(where)
 
     def _reply(self, header: dict, arrays: dict) -> Reply:
         try:
