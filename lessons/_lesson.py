@@ -27,6 +27,13 @@ from any folder, through `tinyrect lesson N`, or cell by cell in Jupyter / VS Co
 Flags: `--quick` (shrink sizes, for CI), `--show` (open figure windows at `finish()`),
 `--out DIR` (where figures go; default `lesson_output/NN/` under the current folder).
 API (stable; only additions allowed): setup, savefig, check, finish, timeit, out_dir, failures.
+
+Paper or ours. The lessons teach He et al. 2015 and add to it, and the reader must always know
+which is which. A statement of the paper cites its place (Sec. 2.2, Eq. (10), Table 1, Fig. 3),
+and a quotation attributed to the paper is its own words. What this project adds is marked **[ours]**
+(in printed text: [ours]): the zero-padding-aware prediction, the finite-width spread, the
+input-scale measurements, the learning rates we measured to work, and any other measurement of
+ours. Lessons 04 on state this in their first cell.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from tinyrect import variance as P
 
 
 def test_rectifier_gain_closed_forms():
-    assert T.rectifier_gain(0.0) == 0.5                       # ReLU: E[x²] = ½ Var[y]  (Eq. 8)
+    assert T.rectifier_gain(0.0) == 0.5                       # ReLU: E[x²] = ½ Var[y]  (the step into Eq. 8)
     assert T.rectifier_gain(1.0) == 1.0                       # a = 1: linear, Xavier's case
     assert T.rectifier_gain(0.25) == pytest.approx(0.5 * (1 + 0.0625))   # Eq. (15)
     assert T.rectifier_gain(None) == 1.0                      # no rectifier

@@ -149,7 +149,7 @@ def kaiming_uniform_(w, a: float = 0, mode: str = "fan_in", nonlinearity: str = 
                      rng=None, seed=None):
     """He init, uniform: U(-b, b) with b = sqrt(3) · gain / sqrt(fan) (same variance as
     kaiming_normal_, since Var U(-b, b) = b²/3). PyTorch's default Conv/Linear init is this with
-    a = sqrt(5), i.e. gain² = 1/3 and Var = 1/(3 fan): a third of He's ReLU variance."""
+    a = sqrt(5), i.e. gain² = 1/3 and Var = 1/(3 fan): a sixth of He's ReLU variance 2/fan."""
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(w, mode))
     return uniform_(w, -bound, bound, rng=rng, seed=seed)
 
@@ -159,8 +159,9 @@ def xavier_normal_(w, gain: float = 1.0, rng=None, seed=None):
     """Xavier init: N(0, std²), std = gain · sqrt(2 / (fan_in + fan_out)).
 
     Glorot & Bengio assume a linear activation: forward n_l Var[w] = 1 and backward n̂_l Var[w] = 1
-    (Eq. 10/14 without the ½), and compromise with the harmonic mean of the two fans. Under
-    ReLU each layer then halves the variance: 2^-L after L layers (the paper's Fig. 3 stall)."""
+    (Eq. 10/14 without the ½), and compromise with 2/(n + n̂), the harmonic mean of the two
+    variances 1/n and 1/n̂. Under ReLU each layer then halves the variance: 2^-L after L layers
+    (the paper's Fig. 3 stall)."""
     fan_in, fan_out = calculate_fans(w)
     return normal_(w, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng, seed=seed)
 

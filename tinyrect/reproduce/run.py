@@ -234,8 +234,7 @@ def _run_section(section, config, data, cache, progress):
 def _plot_section(section, result, folder, plt):
     import importlib
 
-    name = "variance_section" if section == "variance" else section
-    module = importlib.import_module(f"tinyrect.reproduce.{name}")
+    module = importlib.import_module(f"tinyrect.reproduce.{section}")
     return module.plot(result, folder, plt)
 
 

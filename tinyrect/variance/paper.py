@@ -21,8 +21,8 @@ Channel-wise PReLU: with one a_c per channel and equal variance in every channel
 average of E[x²] is mean_c ½(1+a_c²) · Var[y]; so a vector of slopes enters through
 `rectifier_gain(a) = mean over c of (1+a_c²)/2`, which is what every function here uses.
 
-Zero padding is not in the paper's derivation: border outputs see fewer than k²c inputs. The
-exact expectation with padding is in `tinyrect.variance.padding`.
+Zero padding is not in the paper's derivation: border outputs see fewer than k²c inputs. Our
+padding-aware prediction (exact for E[y_l²] at every position) is in `tinyrect.variance.padding`.
 
 This module holds the plain functions of numbers (`forward_factor(n, var_w, a)`,
 `forward_product(...)`), usable without a model; `tinyrect.variance.specs.predict(model)` reads
