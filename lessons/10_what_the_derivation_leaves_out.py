@@ -142,7 +142,8 @@ for i, (m, e2, v) in enumerate(rec[: 6]):
     print(f"{i + 1:5d}  {m:8.3f}  {e2:12.3f}  {v:13.3f}")
 print(f"mean over {len(rec)} layers of 3 nets: {rec[:, 0].mean():.3f}, {rec[:, 1].mean():.3f}, {rec[:, 2].mean():.3f} "
       f"(theory for Gaussian y: {1 / math.sqrt(2 * math.pi):.3f}, 0.500, {0.5 - 1 / (2 * math.pi):.3f})")
-_lesson.check(abs(rec[:, 1].mean() - 0.5) < 0.05, f"E[x²] = ½ Var[y] (the step into Eq. 8): measured {rec[:, 1].mean():.3f}")
+_lesson.check(abs(rec[:, 1].mean() - 0.5) < 0.05,
+              f"E[x²] = ½ Var[y] (the step into Eq. 8): measured {rec[:, 1].mean():.3f}")
 _lesson.check(abs(rec[:, 2].mean() - (0.5 - 1 / (2 * math.pi))) < 0.05,
               f"Var[x] ≈ 0.341 Var[y], not ½: measured {rec[:, 2].mean():.3f}")
 _lesson.check(rec[:, 0].mean() > 0.3, f"rectified responses have a clearly non-zero mean: E[x]/σ_y = {rec[:, 0].mean():.3f}")
