@@ -96,7 +96,8 @@ LAMBDA_A = 0.05
 decay_net = slopes_net(WIDTH, data.input_shape, data.num_classes, "prelu_shared", "he", seed=0)
 slopes_params = [a.weight for a in decay_net.acts]
 groups = param_groups(decay_net, 5e-4)                     # weights 5e-4; biases and a: 0
-groups[1]["params"] = [p for p in groups[1]["params"] if all(p is not s for s in slopes_params)]
+groups[1] = {"params": [p for p in groups[1]["params"] if all(p is not s for s in slopes_params)],
+             "weight_decay": 0.0}                          # biases only (the slopes move out)
 groups.append({"params": slopes_params, "weight_decay": LAMBDA_A})   # ... but now a: λ_a
 opt = optim.SGD(groups, lr=LR, momentum=0.9)
 loader = DataLoader(data.x_train, data.y_train, batch_size=64, seed=0)   # the same order as fit()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tinyrect.exercises import grader
-from tinyrect.exercises.checking import grade_part
+from tinyrect.exercises.judging import grade_part
 
 # --------------------------------------------------------------------------- 1. the catalogue itself
 

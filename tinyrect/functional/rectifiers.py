@@ -35,6 +35,9 @@ def relu(x) -> Tensor:
     return Tensor._from_op(out, (x,), backward, "relu")
 
 
+Tensor.relu = relu  # x.relu(): attached here so tensor.py never imports this higher layer
+
+
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     """f(y) = y if y > 0 else s·y, with a fixed slope s (Eq. 1 with a = s, not learned).
 

@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from tinyrect import init as tinit
-from tinyrect import nn
+from tinyrect import nn, optim
 
 INITS = ("he", "he_fan_out", "xavier", "gauss0.01")
 ACTIVATIONS = ("relu", "prelu_shared", "prelu_channel")
@@ -77,11 +77,11 @@ def init_weight(layer, scheme: str, rng: np.random.Generator, slope: float = 0.0
     if scheme == "he":
         tinit.kaiming_normal_(w, a=slope, mode="fan_in", nonlinearity="leaky_relu", rng=rng)
         fan = tinit.calculate_fans(w)[0]
-        std = math.sqrt(2.0 / ((1.0 + slope ** 2) * fan))
+        std = tinit.he_std(fan, slope)
     elif scheme == "he_fan_out":
         tinit.kaiming_normal_(w, a=slope, mode="fan_out", nonlinearity="leaky_relu", rng=rng)
         fan = tinit.calculate_fans(w)[1]
-        std = math.sqrt(2.0 / ((1.0 + slope ** 2) * fan))
+        std = tinit.he_std(fan, slope)
     elif scheme == "xavier":
         fan = tinit.calculate_fans(w)[0]
         std = 1.0 / math.sqrt(fan)
@@ -197,17 +197,6 @@ def slopes_net(width: int = 16, in_shape=(1, 8, 8), num_classes: int = 10,
 
 
 def param_groups(net: Net, weight_decay: float, decay_slopes: bool = False) -> list:
-    """SGD parameter groups: weight decay on conv/fc weights only; PReLU coefficients get none
-    (Sec. 2.1: decay on a pushes PReLU toward ReLU) unless `decay_slopes=True`, and biases none
-    (our choice)."""
-    slopes = {id(a.weight) for a in net.acts if isinstance(a, nn.PReLU)}
-    decay, no_decay = [], []
-    for p in net.model.parameters():
-        if p.data.ndim > 1 or (decay_slopes and id(p) in slopes):
-            decay.append(p)
-        else:
-            no_decay.append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}]
-    if no_decay:
-        groups.append({"params": no_decay, "weight_decay": 0.0})
-    return groups
+    """tinyrect.optim.param_groups_no_decay on `net.model`: weight decay on conv/fc weights; none
+    on PReLU coefficients (the paper, Sec. 2.1) unless `decay_slopes=True`, nor on biases (ours)."""
+    return optim.param_groups_no_decay(net.model, weight_decay, decay_slopes=decay_slopes)
