@@ -56,7 +56,8 @@ measured = np.mean(x2 ** 2) / y.data.astype(np.float64).var()
 predicted = variance.rectifier_gain(slopes)
 print(f"E[f(y)²]/Var[y] measured {measured:.4f}, mean_c ½(1+a_c²) = {predicted:.4f}, "
       f"½(1+mean(a)²) = {0.5 * (1 + slopes.mean() ** 2):.4f} (the wrong average)")
-_lesson.check(abs(measured / predicted - 1) < 0.01, "channel-wise PReLU gain = mean over channels of (1+a_c²)/2, within 1%")
+_lesson.check(abs(measured / predicted - 1) < 0.01, f"channel-wise PReLU gain: measured {measured:.4f} vs the mean over channels of (1+a_c²)/2 = "
+              f"{predicted:.4f}", "within 1%")
 
 # %% [markdown]
 # ## 2. Per-layer factors, in theory
@@ -74,7 +75,7 @@ w = tr.Tensor(np.zeros((WIDTH, WIDTH, 3, 3), np.float32))
 init.kaiming_normal_(w, a=0.25, seed=0)
 _lesson.check(abs(w.data.std() / variance.he_std(n, 0.25) - 1) < 0.02,
               f"init.kaiming_normal_(w, a=0.25) has std sqrt(2/((1+a²)n)) = {variance.he_std(n, 0.25):.4f} "
-              f"(measured {w.data.std():.4f})")
+              f"(measured {w.data.std():.4f})", "within 2%")
 
 # %% [markdown]
 # ## 3. Measured: Eq. (15) vs ignoring a
@@ -97,7 +98,7 @@ for ax, a in zip(np.atleast_1d(axes), SLOPES):
 _lesson.savefig(fig, "prelu_init.png")
 for a in SLOPES:
     for c in V.check_claims(results[a]):
-        _lesson.check(c["ok"], f"a = {a}: " + c["message"])
+        _lesson.check(c["ok"], f"a = {a}: " + c["message"], c["criterion"])
     runs = {r["scheme"]: r["forward"] for r in results[a]["runs"]}
     gap = runs["he_relu"]["log2_mean_ratio"] - runs["he_fan_in"]["log2_mean_ratio"]
     expected = 28 * math.log2(1 + a * a)

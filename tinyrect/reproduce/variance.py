@@ -66,11 +66,9 @@ def _summary_lines(result: dict) -> list:
 
 
 def plot(result: dict, out_dir, plt) -> list:
-    variance = _module()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
-    variance.plot_runs(result, direction="forward", ax=a1)
-    variance.plot_runs(result, direction="backward", ax=a2)
-    fig.tight_layout()
+    from tinyrect.variance.plots import plot_overview
+
+    fig = plot_overview(result)       # all inits on top; He on its own axis below
     fig.savefig(out_dir / "variance.png", dpi=100)
     plt.close(fig)
     return ["variance.png"]
