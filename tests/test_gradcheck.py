@@ -64,3 +64,12 @@ def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="inputs must be a Tensor or a list"):
         tr.gradcheck(scaled(2.0), "x")
     assert tr.gradcheck(scaled(2.0), x(), atol=0).passed     # a single Tensor is fine
+
+
+def test_the_printed_verdict_agrees_with_passed():
+    tiny = tr.gradcheck(scaled(0.0, offset=1e-9), [x()])      # |a - n| = 1e-9 <= atol: passes
+    assert tiny.passed and tiny.max_rel_error == pytest.approx(1.0)
+    assert "verdict: passed" in str(tiny) and "wrong" not in str(tiny)
+    wrong = tr.gradcheck(scaled(3.0, 1.1), [x()], raise_on_failure=False)
+    assert "verdict: the gradient is wrong" in str(wrong) and "WRONG" in str(wrong)
+    assert "verdict: correct" in str(tr.gradcheck(scaled(3.0), [x()]))
