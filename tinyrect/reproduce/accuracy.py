@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyrect.reproduce.fit import steps_per_epoch
+from tinyrect.reproduce.recipe import planned_steps as _steps
+from tinyrect.reproduce.report import verdict
 from tinyrect.reproduce.table_runs import table_runs
+
+TITLE = "ReLU vs PReLU test error (Table 2)"
 
 PAPER = {"relu": (33.82, 13.34), "prelu_shared": (32.71, 12.87), "prelu_channel": (32.64, 12.75)}
 VARIANTS = ("relu", "prelu_shared", "prelu_channel")
 LABELS = {"relu": "ReLU", "prelu_shared": "PReLU channel-shared", "prelu_channel": "PReLU channel-wise"}
 
 
-def planned_steps(cfg: dict, data, shared_with_slopes: bool) -> int:
-    n = min(len(data.y_train), cfg.get("max_train") or len(data.y_train))
-    variants = 1 if shared_with_slopes else len(VARIANTS)
-    return variants * len(cfg["seeds"]) * cfg["epochs"] * steps_per_epoch(n, cfg["batch_size"])
+def planned_steps(cfg: dict) -> int:
+    """cfg["shared_with_slopes"]: the slopes section trains the PReLU nets (only ReLU is left)."""
+    return _steps(cfg, (1 if cfg.get("shared_with_slopes") else len(VARIANTS)) * len(cfg["seeds"]))
 
 
-def run(cfg: dict, data, cache: dict, on_step=None, log=print) -> dict:
+def run(cfg: dict, data, on_step=None, log=print) -> dict:
     per_variant = {}
-    runs = table_runs(cfg, data, VARIANTS, cache, on_step, log)
+    runs = table_runs(cfg, data, VARIANTS, on_step, log)
     for variant in VARIANTS:
         errors = [runs[variant, seed]["test_error"] for seed in cfg["seeds"]]
         e = np.asarray(errors, dtype=float)
@@ -70,3 +72,18 @@ def plot(result: dict, out_dir, plt) -> list:
     fig.savefig(out_dir / "accuracy.png", dpi=100)
     plt.close(fig)
     return ["accuracy.png"]
+
+
+def render(r) -> list:
+    """The section's part of report.md (markdown lines)."""
+    lines = ["**Paper (Table 2, ImageNet val, 10-view, one run each):** top-1 / top-5 error % "
+             "ReLU 33.82 / 13.34, PReLU channel-shared 32.71 / 12.87, channel-wise 32.64 / 12.75.", "",
+             f"**Here:** the Table 1 net with each activation, seeds {r['config']['seeds']}, test error %.", "",
+             "| activation | paper top-1 | ours mean ± std | per seed |", "|---|---|---|---|"]
+    for variant, label in LABELS.items():
+        v = r["variants"][variant]
+        lines.append(f"| {label} | {r['paper'][variant][0]:.2f} | {100 * v['mean']:.2f} ± {100 * v['std']:.2f} | "
+                     + ", ".join(f"{100 * e:.2f}" for e in v["test_errors"]) + " |")
+    lines += ["", "Gain over ReLU (points): " + ", ".join(
+        f"{LABELS[k]} {100 * g:+.2f} (spread {100 * r['spreads'][k]:.2f})" for k, g in r["gains"].items()), ""]
+    return lines + verdict(r)

@@ -26,9 +26,14 @@ import math
 
 import numpy as np
 
-from tinyrect.reproduce.fit import first_below, fit, steps_per_epoch, tail_mean
 from tinyrect.reproduce.models import plain_net
 from tinyrect.reproduce.pool import run_jobs
+from tinyrect.reproduce.recipe import planned_steps as _steps
+from tinyrect.reproduce.recipe import train_run
+from tinyrect.reproduce.report import fmt, verdict
+from tinyrect.train import first_below, tail_mean
+
+TITLE = "Deep plain nets, Xavier vs He (Figures 2 and 3)"
 
 PAPER = {
     "fig2": "22-layer ReLU model B: He and Xavier both converge; He starts reducing the error earlier.",
@@ -36,10 +41,8 @@ PAPER = {
 }
 
 
-def planned_steps(cfg: dict, data) -> int:
-    n = min(len(data.y_train), cfg.get("max_train") or len(data.y_train))
-    return (len(cfg["depths"]) * len(cfg["inits"]) * len(cfg["seeds"]) * cfg["epochs"]
-            * steps_per_epoch(n, cfg["batch_size"]))
+def planned_steps(cfg: dict) -> int:
+    return _steps(cfg, len(cfg["depths"]) * len(cfg["inits"]) * len(cfg["seeds"]))
 
 
 def classify(losses, diverged_at, num_classes: int) -> dict:
@@ -83,12 +86,9 @@ def train_plain(cfg: dict, data, depth: int, init: str, seed: int, on_step=None)
     """One run: `plain_net(depth)` with `init` and `seed`, trained by cfg; its numbers."""
     k = data.num_classes
     net = plain_net(depth, cfg["width"], data.input_shape, k, "relu", init, seed=seed)
-    result = fit(net, data, epochs=cfg["epochs"], lr=cfg["lr"], momentum=cfg["momentum"],
-                 weight_decay=cfg["weight_decay"], batch_size=cfg["batch_size"], seed=seed,
-                 on_step=on_step, max_train=cfg.get("max_train"))
-    info = classify(result["losses"], result["diverged_at"], k)
-    return dict(depth=depth, init=init, seed=seed, **info, test_error=result["test_error"],
-                diverged_at=result["diverged_at"], seconds=result["seconds"], losses=result["losses"])
+    result = train_run(net, data, cfg, seed, on_step=on_step)
+    return dict(depth=depth, init=init, seed=seed, **classify(result["losses"], result["diverged_at"], k),
+                **result)
 
 
 def run(cfg: dict, data, on_step=None, log=print) -> dict:
@@ -175,3 +175,32 @@ def plot(result: dict, out_dir, plt) -> list:
     fig.savefig(out_dir / "depth_sweep.png", dpi=100)
     plt.close(fig)
     return ["depth_curves.png", "depth_sweep.png"]
+
+
+def render(r) -> list:
+    """The section's part of report.md (markdown lines)."""
+    cfg = r["config"]
+    lines = [
+        "**Paper:** Fig. 2 (22-layer model B): both inits converge, He starts reducing the error "
+        "earlier. Fig. 3 (30-layer model): He converges, Xavier completely stalls.", "",
+        f"**Here:** plain nets of depth {cfg['depths']} (weight layers: depth-1 conv 3×3, width "
+        f"{cfg['width']}, + flatten + fc), {cfg['epochs']} epochs, SGD lr {cfg['lr']}, momentum "
+        f"{cfg['momentum']}, weight decay {cfg['weight_decay']} (not on biases), batch {cfg['batch_size']}, "
+        f"seeds {cfg['seeds']}. ln K = {r['ln_classes']:.3f}; start = first step with loss < 0.9 ln K; "
+        "final = mean loss of the last 20 steps.", "",
+        "| depth | init | converged / seeds | stalled | median start | median final loss | mean test error |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in cfg["depths"]:
+        s = r["per_depth"][str(d)]
+        for init in ("he", "xavier"):
+            x = s[init]
+            lines.append(f"| {d} | {init} | {x['converged']}/{x['seeds']} | {x['stalled']} | "
+                         f"{fmt(x['median_start'], 0)} | {fmt(x['median_final'])} | {fmt(x['mean_test_error'])} |")
+    lines += ["", "Per run (final loss / start step):", ""]
+    for run in r["runs"]:
+        lines.append(f"- depth {run['depth']}, {run['init']}, seed {run['seed']}: {fmt(run['final'])} / "
+                     f"{run['start'] if run['start'] is not None else 'never'}"
+                     + (f", diverged at step {run['diverged_at']}" if run["diverged"] else ""))
+    lines += [""] + verdict(r)
+    return lines

@@ -188,17 +188,9 @@ def slopes_net(width: int = 16, in_shape=(1, 8, 8), num_classes: int = 10,
     return Net(nn.Sequential(*layers), weights, acts, names, text)
 
 
-def param_groups(net: Net, weight_decay: float, decay_slopes: bool = False) -> list:
-    """SGD parameter groups: weight decay on conv/fc weights only; biases and PReLU coefficients
-    get none (the paper: decay on a pushes PReLU toward ReLU), unless `decay_slopes=True`."""
-    slopes = {id(a.weight) for a in net.acts if isinstance(a, nn.PReLU)}
-    decay, no_decay = [], []
-    for p in net.model.parameters():
-        if p.data.ndim > 1 or (decay_slopes and id(p) in slopes):
-            decay.append(p)
-        else:
-            no_decay.append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}]
-    if no_decay:
-        groups.append({"params": no_decay, "weight_decay": 0.0})
-    return groups
+def param_groups(net: Net, weight_decay: float) -> list:
+    """SGD parameter groups for `net`: `optim.param_groups_no_decay(net.model, weight_decay)`
+    (decay on conv/fc weights only; none on biases and PReLU coefficients, Sec. 2.1)."""
+    from tinyrect import optim
+
+    return optim.param_groups_no_decay(net.model, weight_decay)

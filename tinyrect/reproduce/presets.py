@@ -50,35 +50,25 @@ PRESETS = {
 }
 
 
-def build(mode: str, seeds: int | None, data) -> dict:
-    """The configuration of every section for `mode`, with seeds 0..seeds-1 (None: the mode's
-    default, which for --quick is QUICK_DEPTH_SEEDS in the depth section)."""
-    config = copy.deepcopy(PRESETS[mode])
+def build(mode: str, seeds: int | None, data, sections=(), workers: int = 1) -> dict:
+    """{section: its cfg} for `mode`, with seeds 0..seeds-1 (None: the mode's default, which for
+    --quick is QUICK_DEPTH_SEEDS in the depth section). Every training cfg gets `n_train` (the
+    examples per epoch) and `workers` (processes side by side); the slopes and accuracy sections
+    share one table cfg (the same trained nets), accuracy's `shared_with_slopes` says whether the
+    slopes section trains the PReLU nets."""
+    preset = copy.deepcopy(PRESETS[mode])
     n = seeds or DEFAULT_SEEDS[mode]
-    config["table"]["seeds"] = list(range(n))
-    config["depth"]["seeds"] = list(range(QUICK_DEPTH_SEEDS if (mode == "quick" and not seeds) else n))
-    if data.name not in ("digits",) and mode != "smoke":
-        # larger data sets: the same number of steps as digits (1,437 examples per epoch)
-        for key in ("depth", "table"):
-            config[key]["max_train"] = config[key]["max_train"] or 1437
-    return config
-
-
-def planned_steps(config: dict, sections, data) -> int:
-    """Total training steps the progress bar counts (the variance section counts its nets)."""
-    from tinyrect.reproduce import accuracy, depth, slopes
-    from tinyrect.reproduce import variance as variance_section
-
-    total = 0
-    if "variance" in sections:
-        total += variance_section.planned_steps(config["variance"])
-    if "depth" in sections:
-        total += depth.planned_steps(config["depth"], data)
-    if "slopes" in sections:
-        total += slopes.planned_steps(config["table"], data)
-    if "accuracy" in sections:
-        total += accuracy.planned_steps(config["table"], data, shared_with_slopes="slopes" in sections)
-    return total
+    preset["table"]["seeds"] = list(range(n))
+    preset["depth"]["seeds"] = list(range(QUICK_DEPTH_SEEDS if (mode == "quick" and not seeds) else n))
+    for key in ("depth", "table"):
+        cfg = preset[key]
+        if data.name not in ("digits",) and mode != "smoke":
+            # larger data sets: the same number of steps as digits (1,437 examples per epoch)
+            cfg["max_train"] = cfg["max_train"] or 1437
+        cfg["n_train"] = min(len(data.y_train), cfg["max_train"] or len(data.y_train))
+        cfg["workers"] = workers
+    return dict(variance=preset["variance"], depth=preset["depth"], slopes=preset["table"],
+                accuracy=dict(preset["table"], shared_with_slopes="slopes" in sections))
 
 
 def describe(config: dict, mode: str, args, data) -> dict:
@@ -91,7 +81,8 @@ def describe(config: dict, mode: str, args, data) -> dict:
     import tinyrect
 
     return dict(
-        mode=mode, seeds=dict(depth=config["depth"]["seeds"], tables=config["table"]["seeds"]), dataset=args.dataset, data=repr(data),
+        mode=mode, seeds=dict(depth=config["depth"]["seeds"], tables=config["slopes"]["seeds"]),
+        dataset=args.dataset, data=repr(data),
         sections=list(args.sections), command=" ".join(["tinyrect"] + sys.argv[1:]),
         versions=dict(tinyrect=tinyrect.__version__, numpy=numpy.__version__, numba=numba.__version__,
                       python=platform.python_version()),

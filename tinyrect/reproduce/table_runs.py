@@ -1,9 +1,9 @@
 """The trained nets behind Tables 1 and 2, shared by the slopes and accuracy sections.
 
-One (activation, seed) pair is trained once per `tinyrect reproduce` run: the slopes section
-reads the PReLU coefficients of the PReLU nets, the accuracy section their test errors (and
-trains the ReLU nets itself). The cache key includes everything that defines the run. Missing
-runs are trained side by side (`parallel.run_jobs`, cfg["workers"] processes).
+One (activation, seed) pair is trained once per process: the slopes section reads the PReLU
+coefficients of the PReLU nets, the accuracy section their test errors (and trains the ReLU nets
+itself). The cache key includes everything that defines the run. Missing runs are trained side
+by side (`pool.run_jobs`, cfg["workers"] processes).
 """
 from __future__ import annotations
 
@@ -12,20 +12,19 @@ import json
 import numpy as np
 
 from tinyrect import nn
-from tinyrect.reproduce.fit import fit
 from tinyrect.reproduce.models import slopes_net
 from tinyrect.reproduce.pool import run_jobs
+from tinyrect.reproduce.recipe import train_run
 
-_KEYS = ("width", "fc_width", "epochs", "lr", "momentum", "weight_decay", "batch_size", "max_train")
+_KEYS = ("width", "fc_width", "epochs", "lr", "momentum", "weight_decay", "batch_size", "max_train", "shift")
+_CACHE: dict = {}        # key -> result, for this process's lifetime
 
 
 def train_table_net(cfg: dict, data, activation: str, seed: int, on_step=None) -> dict:
     """Train `models.slopes_net` with `activation` and `seed`; return the run's numbers."""
     net = slopes_net(cfg["width"], data.input_shape, data.num_classes, activation, "he", seed=seed,
                      fc_width=cfg.get("fc_width"))
-    result = fit(net, data, epochs=cfg["epochs"], lr=cfg["lr"], momentum=cfg["momentum"],
-                 weight_decay=cfg["weight_decay"], batch_size=cfg["batch_size"], seed=seed,
-                 on_step=on_step, max_train=cfg.get("max_train"))
+    result = train_run(net, data, cfg, seed, on_step=on_step)
     coefficients = [a.weight.data for a in net.acts if isinstance(a, nn.PReLU)]
     result.update(
         activation=activation, seed=seed, layer_names=net.names[:len(net.acts)],
@@ -39,8 +38,9 @@ def _key(cfg, data, activation, seed) -> str:
     return json.dumps([data.name, activation, seed] + [cfg.get(k) for k in _KEYS])
 
 
-def table_runs(cfg: dict, data, activations, cache: dict, on_step=None, log=print) -> dict:
+def table_runs(cfg: dict, data, activations, on_step=None, log=print) -> dict:
     """{(activation, seed): result} for every activation and cfg seed, training what is missing."""
+    cache = _CACHE
     wanted = [(a, s) for a in activations for s in cfg["seeds"]]
     missing = [(a, s) for a, s in wanted if _key(cfg, data, a, s) not in cache]
     jobs = [(train_table_net, dict(cfg=cfg, data=data, activation=a, seed=s)) for a, s in missing]
