@@ -19,7 +19,7 @@ from tinyrect.reproduce import depth, slopes
 from tinyrect.reproduce.models import param_groups, plain_net, slopes_net
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("variance", "depth", "slopes", "accuracy")
+SECTIONS = ("variance", "depth", "input_scale", "slopes", "accuracy")
 
 
 def _reproduce(tmp_path, *flags):
@@ -53,12 +53,14 @@ def test_report_files_and_results_keys(smoke_run):
     assert set(cfg["versions"]) >= {"tinyrect", "numpy", "numba"}
     assert set(cfg["seconds"]) >= set(SECTIONS) | {"total"}
     assert cfg["seconds"]["total"] >= max(cfg["seconds"][s] for s in SECTIONS)
-    for title in ("Figures 2 and 3", "Table 1", "Table 2", "Variance"):
+    for title in ("Figures 2 and 3", "Table 1", "Table 2", "Variance", "Input scale"):
         assert title in report
     names = smoke_run["names"]
     assert {".tinyrect-reproduce", "report.md", "results.json"} <= names
     linked = [line.split("(")[1].rstrip(")") for line in report.splitlines() if line.startswith("![")]
-    assert set(linked) == {n for n in names if n.endswith(".png")} and len(linked) >= 5
+    assert set(linked) == {n for n in names if n.endswith(".png")}
+    assert {"depth_error.png", "depth_sweep.png", "slopes_trajectory.png", "input_scale.png", "accuracy.png",
+            "variance.png"} <= set(linked)
     for name in linked:                         # real PNGs with something drawn in them
         data = smoke_run["pngs"][name]
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, name
@@ -91,10 +93,12 @@ def test_depth_numbers_follow_from_the_recorded_losses(smoke_run):
     r = smoke_run["results"]["depth"]
     cfg, ln_k = r["config"], r["ln_classes"]
     assert ln_k == pytest.approx(np.log(10))
-    assert len(r["runs"]) == len(cfg["depths"]) * len(cfg["inits"]) * len(cfg["seeds"])
+    assert sorted((x["depth"], x["init"], x["seed"], x["lr"]) for x in r["runs"]) == sorted(depth.grid(cfg))
+    assert {x["lr"] for x in r["runs"]} == set(cfg["lrs"]) and len(cfg["lrs"]) > 1     # the lr sweep ran
     per_epoch = -(-cfg["n_train"] // cfg["batch_size"])
     for run in r["runs"]:
-        assert run["lr"] == cfg["lr"] and run["input_scale"] == 1.0 and run["augmentation"]
+        assert run["input_scale"] == 1.0 and run["augmentation"] == "random shifts of up to ±1 px"
+        assert run["outcome"] == depth.classify(run["losses"], run["diverged_at"], 10)["outcome"]
         losses = run["losses"]
         if run["diverged_at"] is None:
             assert run["steps"] == len(losses) == cfg["epochs"] * per_epoch
@@ -107,7 +111,7 @@ def test_depth_numbers_follow_from_the_recorded_losses(smoke_run):
     for d in cfg["depths"]:
         s = r["per_depth"][str(d)]
         for init in cfg["inits"]:
-            runs = [x for x in r["runs"] if x["depth"] == d and x["init"] == init]
+            runs = [x for x in r["runs"] if x["depth"] == d and x["init"] == init and x["lr"] == cfg["lr"]]
             assert s[init]["converged"] == sum(x["converged"] for x in runs)
             assert s[init]["mean_test_error"] == pytest.approx(np.mean([x["test_error"] for x in runs]))
 
@@ -120,10 +124,19 @@ def test_tables_numbers_follow_from_the_runs(smoke_run):
         assert v["mean_slopes"] == pytest.approx(per_seed.mean(axis=0), abs=1e-4)
         assert v["first"] == pytest.approx(v["mean_slopes"][0], abs=1e-4)
         assert v["max_change"] == pytest.approx(np.max(np.abs(per_seed.mean(axis=0) - 0.25)), abs=1e-6)
+        eq = v["equilibrium"]                   # recomputed from the stored seed-mean trajectory
+        steps, a = np.array(v["trajectory"]["steps"]), np.array(v["trajectory"]["a"])
+        window = np.flatnonzero(steps >= 0.8 * eq["steps"])
+        assert eq["max_drift"] == pytest.approx(np.abs(a[window[-1]] - a[window[0]]).max(), abs=1e-4)
+        assert eq["reached"] == (eq["max_drift"] < 0.01) and eq["steps"] == steps[-1]
+        assert a[0] == pytest.approx([0.25] * 13) and a[-1] == pytest.approx(v["mean_slopes"], abs=1e-3)
         # the accuracy section reads the same trained nets: the same test errors
         assert acc["variants"][variant]["test_errors"] == [s["test_error"] for s in v["seeds"]]
     conv1 = all(v["first"] > v["deeper_mean"] for v in slopes_r["variants"].values())
-    assert {c["name"]: c["claim_held"] for c in slopes_r["claims"]}["conv1_high"] == conv1
+    claims = {c["name"]: c for c in slopes_r["claims"]}
+    assert claims["conv1_high"]["claim_held"] == conv1
+    assert claims["conv1_high"]["reached"] == all(v["equilibrium"]["reached"] for v in slopes_r["variants"].values())
+    assert claims["deeper_smaller"]["reached"] == slopes_r["variants"]["prelu_channel"]["equilibrium"]["reached"]
     for variant, v in acc["variants"].items():
         assert v["mean"] == pytest.approx(np.mean(v["test_errors"]))
         assert v["std"] == pytest.approx(np.std(v["test_errors"], ddof=1))
@@ -191,6 +204,39 @@ def test_slopes_net_has_the_papers_layout():
     groups = param_groups(net, 5e-4)
     no_decay = {id(p) for p in groups[1]["params"]}
     assert all(id(a.weight) in no_decay for a in net.acts)      # no decay on a (Sec. 2.1)
+
+
+def test_input_scale_runs_and_probes(smoke_run):
+    r = smoke_run["results"]["input_scale"]
+    cfg = r["config"]
+    assert sorted({x["input_scale"] for x in r["runs"]}) == [1.0, 60.0]
+    standardized = [x for x in r["runs"] if x["input_scale"] == 1.0]
+    depth_runs = smoke_run["results"]["depth"]["runs"]
+    for x in standardized:      # reused from the depth section, not trained twice
+        twin = [d for d in depth_runs if (d["depth"], d["init"], d["seed"], d["lr"]) == (x["depth"], x["init"], x["seed"], x["lr"])]
+        assert twin and twin[0]["losses"] == x["losses"]
+    by = {(p["init"], p["scale"]): p for p in r["probes"]}
+    for init in cfg["inits"]:   # 60x the input: 60² = 2^11.8 in every layer's variance (ReLU is homogeneous)
+        shift = np.array(by[init, 60]["log2_var_y"]) - np.array(by[init, 1]["log2_var_y"])
+        assert shift == pytest.approx(np.log2(3600), abs=0.05)
+    xavier = [t for t in r["table"].values() if t["init"] == "xavier"]
+    assert r["claims"][0]["claim_held"] == any(
+        t["median_start"] < u["median_start"] for t in xavier for u in xavier if t["lr"] == u["lr"] and t["scale"] > u["scale"])
+
+
+def test_equilibrium_and_outcomes():
+    flat = [(s, [0.25 + 0.001 * (s > 50)] * 13) for s in range(0, 101, 5)]
+    moving = [(s, [0.25 + 0.002 * s] * 13) for s in range(0, 101, 5)]
+    assert slopes.equilibrium([flat, flat], 100) == dict(reached=True, max_drift=0.0, steps=100)
+    eq = slopes.equilibrium([moving, flat], 100)          # seed mean: 0.001 per step over 20 steps
+    assert not eq["reached"] and eq["max_drift"] == pytest.approx(0.02)
+    ln_k = np.log(10)
+    assert depth.classify(list(np.linspace(2.3, 1.0, 200)), None, 10)["outcome"] == "not enough steps"
+    assert depth.classify([2.3] * 200, None, 10)["outcome"] == "never started"
+    done = depth.classify([2.3] * 50 + [0.1] * 150, None, 10)
+    assert done["outcome"] == "converged" and done["converged_at"] == 50 + int(np.ceil(20 * (2.3 - 0.5 * ln_k) / 2.2))
+    assert depth.classify([2.3] * 50 + [1.5] * 150, None, 10)["outcome"] == "stalled"
+    assert depth.classify([2.3, 1.0], 3, 10)["outcome"] == "diverged"
 
 
 def test_spearman_and_classify():

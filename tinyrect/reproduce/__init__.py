@@ -12,6 +12,7 @@ run.py is the command (arguments, output folder, progress bar, Ctrl-C), presets.
 mode, report.py the report's frame, pool.py the process pool, recipe.py the training recipe,
 models.py the nets.
 """
-from tinyrect.reproduce import accuracy, depth, slopes, variance
+from tinyrect.reproduce import accuracy, depth, input_scale, slopes, variance
 
-SECTIONS = {"variance": variance, "depth": depth, "slopes": slopes, "accuracy": accuracy}
+SECTIONS = {"variance": variance, "depth": depth, "input_scale": input_scale, "slopes": slopes,
+            "accuracy": accuracy}

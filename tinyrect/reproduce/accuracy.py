@@ -39,7 +39,9 @@ def run(cfg: dict, data, on_step=None, log=print) -> dict:
         errors = [runs[variant, seed]["test_error"] for seed in cfg["seeds"]]
         e = np.asarray(errors, dtype=float)
         per_variant[variant] = dict(test_errors=[float(v) for v in e], mean=float(np.mean(e)),
-                                    std=float(np.std(e, ddof=1)) if len(e) > 1 else 0.0)
+                                    std=float(np.std(e, ddof=1)) if len(e) > 1 else 0.0,
+                                    per_epoch=[runs[variant, s]["test_errors"] for s in cfg["seeds"]],
+                                    train_per_epoch=[runs[variant, s]["train_errors"] for s in cfg["seeds"]])
     relu = per_variant["relu"]
     gains = {v: relu["mean"] - per_variant[v]["mean"] for v in VARIANTS[1:]}
     spreads = {v: max(relu["std"], per_variant[v]["std"]) for v in VARIANTS[1:]}
@@ -58,8 +60,24 @@ def run(cfg: dict, data, on_step=None, log=print) -> dict:
 
 
 def plot(result: dict, out_dir, plt) -> list:
-    """accuracy.png: test error per seed and mean ± std per activation."""
-    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    """accuracy.png: test error per seed and mean ± std per activation (Table 2 with error bars),
+    and test / train error against the epoch (mean over seeds, min..max band)."""
+    fig, (ax, a2) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for variant, color in zip(VARIANTS, ("black", "tab:orange", "tab:green")):
+        for key, style in (("per_epoch", "-"), ("train_per_epoch", ":")):
+            rows = result["variants"][variant][key]
+            n = min(len(r) for r in rows)
+            if n == 0:
+                continue
+            a = 100 * np.asarray([r[:n] for r in rows])
+            x = np.arange(1, n + 1)
+            a2.plot(x, a.mean(axis=0), style, color=color,
+                    label=f"{LABELS[variant]} {'test' if key == 'per_epoch' else 'train'}")
+            if len(rows) > 1 and key == "per_epoch":
+                a2.fill_between(x, a.min(axis=0), a.max(axis=0), color=color, alpha=0.15, lw=0)
+    a2.set(xlabel="epoch", ylabel="error (%)", title="error vs epoch (mean, band: min..max over seeds)",
+           ylim=(0, 30))
+    a2.legend(fontsize=7)
     for i, variant in enumerate(VARIANTS):
         v = result["variants"][variant]
         errs = 100 * np.asarray(v["test_errors"])

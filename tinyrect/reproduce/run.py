@@ -236,5 +236,5 @@ def _print_summary(results, out: Path) -> None:
         if section in results:
             claims = results[section].get("claims", [])
             verdict = ", ".join(f"{c['name']} {status(c)}" for c in claims)
-            print(f"  {section:9s} {secs.get(section, 0):7.1f} s   {verdict or results[section].get('error', '')}")
-    print(f"  total     {secs['total']:7.1f} s")
+            print(f"  {section:11s} {secs.get(section, 0):7.1f} s   {verdict or results[section].get('error', '')}")
+    print(f"  {'total':11s} {secs['total']:7.1f} s")
