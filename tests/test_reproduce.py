@@ -213,15 +213,16 @@ def test_input_scale_runs_and_probes(smoke_run):
     standardized = [x for x in r["runs"] if x["input_scale"] == 1.0]
     depth_runs = smoke_run["results"]["depth"]["runs"]
     for x in standardized:      # reused from the depth section, not trained twice
-        twin = [d for d in depth_runs if (d["depth"], d["init"], d["seed"], d["lr"]) == (x["depth"], x["init"], x["seed"], x["lr"])]
+        key = (x["depth"], x["init"], x["seed"], x["lr"])
+        twin = [d for d in depth_runs if (d["depth"], d["init"], d["seed"], d["lr"]) == key]
         assert twin and twin[0]["losses"] == x["losses"]
     by = {(p["init"], p["scale"]): p for p in r["probes"]}
     for init in cfg["inits"]:   # 60x the input: 60² = 2^11.8 in every layer's variance (ReLU is homogeneous)
         shift = np.array(by[init, 60]["log2_var_y"]) - np.array(by[init, 1]["log2_var_y"])
         assert shift == pytest.approx(np.log2(3600), abs=0.05)
     xavier = [t for t in r["table"].values() if t["init"] == "xavier"]
-    assert r["claims"][0]["claim_held"] == any(
-        t["median_start"] < u["median_start"] for t in xavier for u in xavier if t["lr"] == u["lr"] and t["scale"] > u["scale"])
+    assert r["claims"][0]["claim_held"] == any(t["median_start"] < u["median_start"] for t in xavier for u in xavier
+                                               if t["lr"] == u["lr"] and t["scale"] > u["scale"])
 
 
 def test_equilibrium_and_outcomes():
@@ -276,3 +277,21 @@ def test_ctrl_c_keeps_the_previous_output(tmp_path):
     partial_results = json.loads((partial / "results.json").read_text())
     assert "depth" in partial_results and "slopes" not in partial_results
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.partial"]
+
+
+_CALLS = []
+
+
+def _square(x, on_step=None):
+    _CALLS.append(x)
+    return x * x
+
+
+def test_run_cached_trains_each_key_once():
+    from tinyrect.reproduce import pool
+
+    _CALLS.clear()
+    jobs = [(_square, dict(x=v)) for v in (2, 3, 2)]
+    keys = [f"test-square-{v}" for v in (2, 3, 2)]
+    assert pool.run_cached(jobs, keys) == [4, 9, 4] and _CALLS == [2, 3]       # the repeated key: once
+    assert pool.run_cached(jobs[:1], keys[:1]) == [4] and _CALLS == [2, 3]     # a later call: reused

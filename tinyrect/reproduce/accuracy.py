@@ -18,7 +18,7 @@ import numpy as np
 
 from tinyrect.reproduce.recipe import planned_steps as _steps
 from tinyrect.reproduce.report import verdict
-from tinyrect.reproduce.table_runs import table_runs
+from tinyrect.reproduce.table_runs import RUN_KEYS, table_runs
 
 TITLE = "ReLU vs PReLU test error (Table 2)"
 
@@ -41,7 +41,9 @@ def run(cfg: dict, data, on_step=None, log=print) -> dict:
         per_variant[variant] = dict(test_errors=[float(v) for v in e], mean=float(np.mean(e)),
                                     std=float(np.std(e, ddof=1)) if len(e) > 1 else 0.0,
                                     per_epoch=[runs[variant, s]["test_errors"] for s in cfg["seeds"]],
-                                    train_per_epoch=[runs[variant, s]["train_errors"] for s in cfg["seeds"]])
+                                    train_per_epoch=[runs[variant, s]["train_errors"] for s in cfg["seeds"]],
+                                    runs=[dict(seed=s, **{k: runs[variant, s][k] for k in RUN_KEYS})
+                                          for s in cfg["seeds"]])
     relu = per_variant["relu"]
     gains = {v: relu["mean"] - per_variant[v]["mean"] for v in VARIANTS[1:]}
     spreads = {v: max(relu["std"], per_variant[v]["std"]) for v in VARIANTS[1:]}

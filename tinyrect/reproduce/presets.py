@@ -6,12 +6,14 @@ biases or PReLU's a), batch 64 (the paper: 128 on ImageNet; our data set has 1,4
 images), training images shifted by up to ±1 pixel every epoch (the small-image analogue of the
 paper's random crops: long runs would otherwise memorize 1,437 images). Run lengths come from
 measurements: a 22-layer Xavier net on digits first gets its loss below 0.9 ln 10 after some 750
-steps at lr 0.01 (one seed, no augmentation), so the full depth section trains 50 epochs
-(1,150 steps); shorter runs say "not enough steps" instead of stalling silently. The rest of the
-full mode is sized for the time budget (about 20 minutes on 2 free cores), which is why the lr
-sweep (0.005, 0.002 besides 0.01) and the input-scale section use fewer seeds. --quick (about 3
-minutes) trains the 22- and 30-layer nets for 10 epochs: too short for Xavier at 22 layers or for
-the PReLU coefficients to settle, and its report says so.
+steps at lr 0.01 (one seed, no augmentation), so the full depth section trains 40 epochs
+(920 steps); a run that ends while its loss still falls says "not enough steps" instead of
+passing for a stall. The rest of the full mode is sized for the time budget (about 20 minutes on
+2 free cores: a step of a 22-layer net takes some 75 ms on one core), which is why the lr sweep
+(0.002 besides the paper's 0.01, the rate the deepest He nets were measured to need) and the
+input-scale section use one seed. --quick (about 3 minutes) trains the 22- and 30-layer nets for
+10 epochs: too short for Xavier at 22 layers or for the PReLU coefficients to settle, and its
+report says so.
 
 The variance section measures width 64 with many draws and a small batch: the spread comes from
 the weight draws, not from the batch, and one net's log2 variance ratio scatters with a standard
@@ -35,7 +37,7 @@ _TRAIN = dict(momentum=0.9, weight_decay=5e-4, batch_size=64, max_train=None, sh
 PRESETS = {
     "full": dict(
         variance=dict(depth=30, widths=[64], batch=16, draws=64, schemes=list(_SCHEMES)),
-        depth=dict(depths=[6, 14, 22, 30], width=16, epochs=50, lr=0.01, lrs=[0.01, 0.005, 0.002],
+        depth=dict(depths=[6, 14, 22, 30], width=16, epochs=40, lr=0.01, lrs=[0.01, 0.002],
                    sweep_seeds=1, inits=["he", "xavier"], fig2_depth=22, fig3_depth=30, **_TRAIN),
         input_scale=dict(depth=22, scales=[1, 60], lrs=[0.01, 0.002], seeds=1),
         table=dict(width=16, fc_width=64, epochs=40, lr=0.01, **_TRAIN),
@@ -58,11 +60,11 @@ PRESETS = {
 
 
 def build(mode: str, seeds: int | None, data, sections=(), workers: int = 1) -> dict:
-    """{section: its cfg} for `mode`, with seeds 0..seeds-1 (None: the mode's default, which for
-    DEPTH_SEEDS in the depth section and the first `input_scale.seeds` of those there). Every training cfg gets `n_train` (the
-    examples per epoch) and `workers` (processes side by side); the slopes and accuracy sections
-    share one table cfg (the same trained nets), accuracy's `shared_with_slopes` says whether the
-    slopes section trains the PReLU nets."""
+    """{section: its cfg} for `mode`, with seeds 0..seeds-1 (None: the mode's default; the depth
+    section's main runs then use DEPTH_SEEDS, the input-scale section the first `seeds` of those).
+    Every training cfg gets `n_train` (the examples per epoch) and `workers` (processes side by
+    side); the slopes and accuracy sections share one table cfg (the same trained nets), and
+    accuracy's `shared_with_slopes` says whether the slopes section trains the PReLU nets."""
     preset = copy.deepcopy(PRESETS[mode])
     preset["table"]["seeds"] = list(range(seeds or DEFAULT_SEEDS[mode]))
     preset["depth"]["seeds"] = list(range(seeds or DEPTH_SEEDS[mode]))

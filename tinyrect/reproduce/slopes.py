@@ -23,7 +23,7 @@ import numpy as np
 
 from tinyrect.reproduce.recipe import planned_steps as _steps
 from tinyrect.reproduce.report import fmt, verdict
-from tinyrect.reproduce.table_runs import table_runs
+from tinyrect.reproduce.table_runs import RUN_KEYS, table_runs
 from tinyrect.train import tail_mean
 
 TITLE = "Learned PReLU coefficients (Table 1)"
@@ -83,7 +83,8 @@ def run(cfg: dict, data, on_step=None, log=print) -> dict:
             r = runs[variant, seed]
             names = r["layer_names"]
             seeds.append(dict(seed=seed, slopes=r["slopes"], test_error=r["test_error"],
-                              max_abs_a=r["max_abs_a"], final_loss=tail_mean(r["losses"])))
+                              max_abs_a=r["max_abs_a"], final_loss=tail_mean(r["losses"]),
+                              **{k: r[k] for k in RUN_KEYS}))
         mean = np.mean([s["slopes"] for s in seeds], axis=0)
         per_variant[variant] = dict(
             seeds=seeds, mean_slopes=[round(float(v), 4) for v in mean],

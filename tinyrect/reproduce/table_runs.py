@@ -18,6 +18,7 @@ from tinyrect.reproduce.recipe import train_run
 
 _KEYS = ("width", "fc_width", "epochs", "lr", "momentum", "weight_decay", "batch_size", "max_train", "shift")
 RECORD_EVERY = 5          # steps between two recorded sets of coefficients
+RUN_KEYS = ("lr", "input_scale", "augmentation", "steps", "epochs", "diverged_at")   # copied into results
 
 
 def train_table_net(cfg: dict, data, activation: str, seed: int, on_step=None) -> dict:
