@@ -5,7 +5,9 @@ reducing the error earlier; a 30-layer one converges with He and completely stal
 Here: `models.plain_net(depth)` on the configured data set, He = N(0, 2/n_l) (Eq. 10) vs
 Xavier = N(0, 1/n_l), the same optimizer, learning rate, batch order, augmentation and seeds for
 both; the main runs at cfg["lr"] (the paper's 0.01), and an lr sweep (cfg["lrs"], first
-cfg["sweep_seeds"] seeds) at every depth: which init trains at which depth and rate.
+cfg["sweep_seeds"] seeds) at every depth: which init trains at which depth and rate. The
+training images are shifted by ±1 pixel (cfg["shift"]); cfg["control"] (optional) repeats some
+depths without augmentation at the main lr, so the report shows what the augmentation changes.
 
 Per run (K = number of classes, ln K = the loss of a uniform guess; losses are per step):
   start      first step whose loss is below 0.9·ln K (None: never started)
@@ -55,8 +57,15 @@ def grid(cfg: dict) -> list:
     return main + sweep
 
 
+def control_grid(cfg: dict) -> list:
+    """[(depth, init, seed, lr)] of the no-augmentation control (empty without cfg["control"])."""
+    c = cfg.get("control") or {}
+    return [(d, i, s, cfg["lr"]) for d in c.get("depths", []) for s in cfg["seeds"][:c.get("seeds", 1)]
+            for i in cfg["inits"]]
+
+
 def planned_steps(cfg: dict) -> int:
-    return _steps(cfg, len(grid(cfg)))
+    return _steps(cfg, len(grid(cfg)) + len(control_grid(cfg)))
 
 
 def classify(losses, diverged_at, num_classes: int) -> dict:
@@ -155,8 +164,14 @@ def run(cfg: dict, data, on_step=None, log=print) -> dict:
                            condition=f"not enough steps at depth {unreached}" if unreached else "every run ended",
                            definition=_DEFINITIONS[name]))
     held = all(c["claim_held"] for c in claims if c["name"] in ("fig2", "fig3"))
+    control = None
+    if control_grid(cfg):
+        plain = dict(cfg, shift=0)
+        c_runs = run_grid(plain, data, control_grid(cfg), on_step, log)
+        control = dict(shift=0, runs=c_runs, per_depth={
+            str(d): depth_summary(c_runs, d, cfg["lr"]) for d in cfg["control"]["depths"]})
     return dict(config=cfg, ln_classes=math.log(data.num_classes), runs=runs, per_depth=per_depth,
-                sweep=sweep, claims=claims, claim_held=held)
+                sweep=sweep, claims=claims, claim_held=held, control=control)
 
 
 def _condition(s: dict) -> str:
@@ -203,6 +218,9 @@ def plot(result: dict, out_dir, plt) -> list:
             if rs:
                 _band(ax, [r["test_errors"] for r in rs], COLORS[init], f"{NAMES[init]} test error")
                 _band(ax, [r["train_errors"] for r in rs], COLORS[init], f"{NAMES[init]} train error", ":")
+            rs = [r for r in (result.get("control") or {}).get("runs", []) if r["depth"] == d and r["init"] == init]
+            if rs:
+                _band(ax, [r["test_errors"] for r in rs], COLORS[init], f"{NAMES[init]} test, no augmentation", "-.")
         ax.set(title=f"{d} layers, lr {cfg['lr']:g} (cf. the paper's Fig. {n})", xlabel="epoch",
                ylabel="error (%)", ylim=(0, 100))
         ax.legend(fontsize=7)
@@ -295,9 +313,22 @@ def render(r) -> list:
                 outcomes = ", ".join(f"{x['outcomes'].count(o)} {o}" for o in dict.fromkeys(x["outcomes"]))
                 lines.append(f"| {lr} | {d} | {init} | {outcomes} | {fmt(x['median_start'], 0)} | "
                              f"{fmt(x['median_final'])} | {fmt(x['mean_test_error'])} |")
+    control = r.get("control")
+    if control:
+        lines += ["", f"Control, the same runs without augmentation (lr {cfg['lr']:g}): the shifts make the "
+                  "task harder, and they are part of the recipe above, not tuned to any verdict.", "",
+                  "| depth | init | outcomes | median start | median final loss | mean test error |",
+                  "|---|---|---|---|---|---|"]
+        for d, s in control["per_depth"].items():
+            for init in ("he", "xavier"):
+                x = s[init]
+                outcomes = ", ".join(f"{x['outcomes'].count(o)} {o}" for o in dict.fromkeys(x["outcomes"]))
+                lines.append(f"| {d} | {init} | {outcomes} | {fmt(x['median_start'], 0)} | "
+                             f"{fmt(x['median_final'])} | {fmt(x['mean_test_error'])} |")
     lines += ["", "Per run (outcome; start step; converged at step; final loss; test error):", ""]
-    for run in r["runs"]:
-        lines.append(f"- lr {run['lr']:g}, depth {run['depth']}, {run['init']}, seed {run['seed']}: {run['outcome']}"
+    for run in r["runs"] + (control["runs"] if control else []):
+        lines.append(f"- lr {run['lr']:g}, depth {run['depth']}, {run['init']}, seed {run['seed']}"
+                     + ("" if run["augmentation"] != "none" else ", no augmentation") + f": {run['outcome']}"
                      + (f" at step {run['diverged_at']}" if run["diverged"] else "")
                      + f"; start {run['start'] if run['start'] is not None else 'never'}; converged at "
                      f"{fmt(run['converged_at'])}; final {fmt(run['final'])}; test error {fmt(run['test_error'])}")
