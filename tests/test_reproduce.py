@@ -295,3 +295,23 @@ def test_run_cached_trains_each_key_once():
     keys = [f"test-square-{v}" for v in (2, 3, 2)]
     assert pool.run_cached(jobs, keys) == [4, 9, 4] and _CALLS == [2, 3]       # the repeated key: once
     assert pool.run_cached(jobs[:1], keys[:1]) == [4] and _CALLS == [2, 3]     # a later call: reused
+
+
+def test_train_run_is_seeded_and_records_its_recipe():
+    from tinyrect.data import digits
+    from tinyrect.reproduce.recipe import train_run
+
+    data = digits()
+    cfg = dict(epochs=2, lr=0.01, momentum=0.9, weight_decay=5e-4, batch_size=64, max_train=128, shift=1)
+
+    def one(**kwargs):
+        return train_run(plain_net(3, 4, data.input_shape, 10, "relu", "he", seed=0), data, cfg, seed=0, **kwargs)
+
+    a, b = one(), one()
+    assert a["losses"] == b["losses"] and a["steps"] == 4 == len(a["losses"])
+    assert (a["lr"], a["input_scale"], a["augmentation"], a["n_train"]) == (0.01, 1.0, "random shifts of up to ±1 px", 128)
+    assert len(a["test_errors"]) == len(a["train_errors"]) == 2 and a["test_error"] == a["test_errors"][-1]
+    plain = train_run(plain_net(3, 4, data.input_shape, 10, "relu", "he", seed=0), data, dict(cfg, shift=0), seed=0)
+    assert plain["augmentation"] == "none" and plain["losses"][0] != a["losses"][0]
+    scaled = one(input_scale=60, lr=0.002)
+    assert scaled["input_scale"] == 60.0 and scaled["lr"] == 0.002 and scaled["losses"][0] > 2 * a["losses"][0]

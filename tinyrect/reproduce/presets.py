@@ -57,7 +57,8 @@ PRESETS = {
     "smoke": dict(
         variance=dict(depth=10, widths=[32], batch=16, draws=3, schemes=list(_SCHEMES)),
         depth=dict(depths=[3, 5], width=4, epochs=2, lr=0.01, lrs=[0.01, 0.002], sweep_seeds=1,
-                   control=dict(depths=[3], seeds=1), inits=["he", "xavier"], fig2_depth=3, fig3_depth=5, **dict(_TRAIN, max_train=192)),
+                   control=dict(depths=[3], seeds=1), inits=["he", "xavier"], fig2_depth=3, fig3_depth=5,
+                   **dict(_TRAIN, max_train=192)),
         input_scale=dict(depth=3, scales=[1, 60], lrs=[0.01], seeds=1),
         table=dict(width=4, fc_width=8, epochs=2, lr=0.01, **dict(_TRAIN, max_train=192)),
     ),

@@ -1,5 +1,6 @@
-"""`tinyrect reproduce`: the paper's Figures 2/3 and Tables 1/2 (and the variance argument of
-Sec. 2.2) at small scale, written to a report folder.
+"""`tinyrect reproduce`: the paper's Figures 2/3 and Tables 1/2, the variance argument of Sec. 2.2
+and what the input's scale does to it, at small scale, written to a report folder. The sections
+are the registry `tinyrect.reproduce.SECTIONS`.
 
     tinyrect reproduce --quick                 # a few minutes on a 2-core laptop
     tinyrect reproduce --out my_report --seeds 5 --sections depth,accuracy
