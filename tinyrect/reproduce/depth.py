@@ -1,8 +1,9 @@
 """Figures 2 and 3 at small scale: deep plain ReLU nets, Xavier vs He, trained long enough.
 
-The paper (Sec. 3, Fig. 2/3, lr 0.01): a 22-layer ReLU net converges with both inits, He's starts
-reducing the error earlier; a 30-layer one converges with He and completely stalls with Xavier.
-Here: `models.plain_net(depth)` on the configured data set, He = N(0, 2/n_l) (Eq. 10) vs
+The paper (Figs. 2 and 3, ReLU, lr 0.01, Sec. 3): "a 22-layer large model" (model B) converges
+with both inits, He's "starts reducing error earlier"; "a 30-layer small model" (27 conv + 3 fc),
+a different architecture, converges with He and "completely stalls" with Xavier. Here (ours): one
+family, `models.plain_net(depth)` on the configured data set, He = N(0, 2/n_l) (Eq. 10) vs
 Xavier = N(0, 1/n_l), the same optimizer, learning rate, batch order, augmentation and seeds for
 both; the main runs at cfg["lr"] (the paper's 0.01), and an lr sweep (cfg["lrs"], first
 cfg["sweep_seeds"] seeds) at every depth: which init trains at which depth and rate. The
@@ -42,8 +43,10 @@ from tinyrect.train import first_below, tail_mean
 
 TITLE = "Deep plain nets, Xavier vs He (Figures 2 and 3)"
 PAPER = {
-    "fig2": "22-layer ReLU model B: He and Xavier both converge; He starts reducing the error earlier.",
-    "fig3": "30-layer ReLU model: He converges; Xavier completely stalls (gradients diminishing).",
+    "fig2": "22-layer large model (B), ReLU: He and Xavier both converge; He starts reducing the error "
+            "earlier.",
+    "fig3": "30-layer small model (27 conv + 3 fc), ReLU: He converges; Xavier completely stalls (gradients "
+            "diminishing).",
 }
 _KEYS = ("width", "epochs", "momentum", "weight_decay", "batch_size", "max_train", "shift")
 
@@ -292,8 +295,10 @@ def render(r) -> list:
     """The section's part of report.md (markdown lines)."""
     cfg = r["config"]
     lines = [
-        "**Paper:** Fig. 2 (22-layer model B): both inits converge, He starts reducing the error "
-        "earlier. Fig. 3 (30-layer model): He converges, Xavier completely stalls. Both at lr 0.01 (Sec. 3).", "",
+        "**Paper:** Fig. 2 (\"a 22-layer large model\", model B): both inits converge, He \"starts "
+        "reducing error earlier\". Fig. 3 (\"a 30-layer small model\", 27 conv + 3 fc, a different "
+        "architecture): He converges, Xavier \"completely stalls\". Both at lr 0.01 (Sec. 3). Ours: one "
+        "plain-net family at every depth.", "",
         f"**Here:** plain nets of depth {cfg['depths']} (weight layers: depth-1 conv 3×3, width "
         f"{cfg['width']}, + flatten + fc), {cfg['epochs']} epochs of {cfg['n_train']} images "
         f"({r['runs'][0]['augmentation'] if r['runs'] else '—'}), SGD momentum {cfg['momentum']}, weight "
