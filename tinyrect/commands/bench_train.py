@@ -34,12 +34,12 @@ def _time_steps(step, repeats: int, warmup: int = 3) -> list:
 def _tinyrect_step(x, y):
     import tinyrect as tr
     from tinyrect import functional as F
-    from tinyrect.reproduce.fit import make_sgd
+    from tinyrect import optim
     from tinyrect.reproduce.models import plain_net
 
     net = plain_net(SHAPE["depth"], SHAPE["width"], (1, SHAPE["size"], SHAPE["size"]), SHAPE["classes"],
                     "relu", "he", seed=0)
-    opt = make_sgd(net, lr=0.002, momentum=0.9, weight_decay=5e-4)
+    opt = optim.SGD(optim.param_groups_no_decay(net.model, 5e-4), lr=0.002, momentum=0.9)
     xt = tr.Tensor(x)
 
     def step():
