@@ -10,6 +10,7 @@ DIR/lesson_output/NN/. Needs the optional extra: pip install -e ".[notebooks]".
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TI
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     helper = Path(path).with_name("_lesson.py")
-    if helper.exists():
+    if helper.exists() and helper.resolve() != (out / "_lesson.py").resolve():
         shutil.copy2(helper, out / "_lesson.py")
     nb = jupytext.read(path, fmt="py:percent")
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -67,6 +68,7 @@ def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TI
         client.execute(env=env, stderr=subprocess.DEVNULL)   # the kernel's own log lines
     except CellExecutionError as exc:
         error = exc
+    merge_streams(nb)
     target = out / f"{Path(path).stem}.ipynb"
     tmp = target.with_name(f".{target.name}.tmp")
     nbformat.write(nb, str(tmp))
@@ -78,7 +80,28 @@ def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TI
     return target
 
 
-def build_all(out: Path, quick: bool = False, numbers=None, log=print) -> tuple:
+def merge_streams(nb) -> None:
+    """Join the consecutive stdout (stderr) pieces of each cell into one output, keeping only the
+    last state of a line redrawn with carriage returns (progress bars): a table printed in two
+    flushes reads as one block."""
+    redrawn = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            last = merged[-1] if merged else None
+            if (output.output_type == "stream" and last is not None and last.output_type == "stream"
+                    and last.name == output.name):
+                last.text += output.text
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.output_type == "stream":
+                output.text = redrawn.sub("", output.text)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
+def build_all(out: Path, quick: bool = False, numbers=None, log=None) -> tuple:
     """Execute every lesson (or `numbers`) as a notebook into `out`: ({number: path}, [errors]);
     a lesson that failed is in both (its notebook shows the error)."""
     from tqdm import tqdm
@@ -86,6 +109,7 @@ def build_all(out: Path, quick: bool = False, numbers=None, log=print) -> tuple:
     found = find_lessons()
     chosen = [n for n in found if numbers is None or n in numbers]
     written, errors = {}, []
+    log = log or tqdm.write                      # a line above the progress bar
     for number in tqdm(chosen, desc="notebooks", unit="lesson", file=sys.stderr):
         try:
             written[number] = build_notebook(found[number], out, quick=quick)
