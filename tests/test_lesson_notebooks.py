@@ -156,3 +156,12 @@ def test_missing_extra_is_a_clear_message(monkeypatch, capsys):
     for command in (["notebooks"], ["lesson", "1", "--notebook"]):
         assert cli.main(command) == 2
         assert 'pip install -e ".[notebooks]"' in capsys.readouterr().err
+
+
+def test_out_naming_a_file_is_a_clear_error(tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    for command in (["book", "--out", str(afile)], ["notebooks", "--out", str(afile)]):
+        assert cli.main(command) == 2
+        assert "is a file, not a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine"

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from tinyrect.commands.lessons import find_lessons, lesson_title, lessons_dir, missing_lessons
-from tinyrect.commands.notebooks import build_all, missing_tools, tools_message
+from tinyrect.commands.notebooks import build_all, missing_tools, not_a_folder, tools_message
 
 # One line per lesson for the index (a lesson without an entry shows its first sentence).
 SUMMARIES = {
@@ -213,6 +213,8 @@ def run(args) -> int:
     lessons = find_lessons()
     if not lessons:
         return missing_lessons()
+    if not_a_folder(args.out, "book"):
+        return 2
     out = Path(args.out)
     if args.notebooks:
         given = {n: Path(args.notebooks) / f"{p.stem}.ipynb" for n, p in lessons.items()}

@@ -130,10 +130,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (as in CI)")
 
 
+def not_a_folder(out, command: str) -> bool:
+    """True (and say so) when --out names an existing file rather than a folder."""
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        print(f"tinyrect {command}: --out {out} is a file, not a folder; name a folder "
+              "(it is created if missing)", file=sys.stderr)
+        return True
+    return False
+
+
 def run(args) -> int:
     missing = missing_tools()
     if missing:
         print(tools_message(missing), file=sys.stderr)
+        return 2
+    if not_a_folder(args.out, "notebooks"):
         return 2
     if not find_lessons():
         return missing_lessons()
@@ -147,6 +158,8 @@ def run_one(number: int, out, quick: bool) -> int:
     missing = missing_tools()
     if missing:
         print(tools_message(missing), file=sys.stderr)
+        return 2
+    if not_a_folder(out, "lesson"):
         return 2
     path = find_lessons()[number]
     print(f"executing lesson {number:02d} as a notebook: {lesson_title(path)}", flush=True)
