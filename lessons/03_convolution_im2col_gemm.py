@@ -310,7 +310,7 @@ _lesson.finish()
 #
 # 1. Count the memory: X_col holds every input pixel up to k² times. How large is X_col for the
 #    first layer of the paper's model A (224×224×3 input, 7×7 kernel, stride 2, batch 128) in
-#    float32? Read the module docstring of tinyrect/functional/conv.py: why does conv2d process
+#    float32? Read the module docstring of tinyrect/kernels/conv.py: why does conv2d process
 #    the batch in chunks?
 # 2. Which im2col and which col2im were fastest on the layer-sized shape on your machine? Time
 #    `tinyrect.functional.conv2d` on a batch of 64 after `tinyrect.set_num_threads(1)` and

@@ -5,9 +5,10 @@
 #
 #     f(y_i) = max(0, y_i) + a_i · min(0, y_i)
 #
-# a_i = 0 is ReLU; a small fixed a_i = 0.01 is Leaky ReLU (the paper found it makes a negligible
-# difference vs ReLU); a *learned* a_i is PReLU. The index i is the channel: channel-wise PReLU
-# learns one a per channel, channel-shared PReLU one a per layer.
+# a_i = 0 is ReLU; a small fixed a_i = 0.01 is Leaky ReLU (Sec. 2.1 cites Maas et al.: "LReLU has
+# negligible impact on accuracy compared with ReLU", an accuracy result of that work); a *learned*
+# a_i is PReLU. The index i is the channel: channel-wise PReLU learns one a per channel,
+# channel-shared PReLU one a per layer.
 #
 # Backward, by hand:
 #
@@ -17,6 +18,9 @@
 #   ∂E/∂a_i = Σ_{positions of channel i} ∂E/∂f(y_i) · ∂f(y_i)/∂a_i   — Eq. (2);
 # - channel-shared: one a for all channels, so the sum runs over the channels too. The shared
 #   gradient is therefore the sum over channels of the channel-wise gradients (same a values).
+#
+# Paper or ours: the paper's statements cite their Sec., Eq., Table or Fig. (quoted where we
+# use its words); **[ours]** marks what this project adds or measured.
 #
 # Run: `python lessons/04_relu_lrelu_prelu.py [--quick] [--show] [--out DIR]`
 

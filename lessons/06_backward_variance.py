@@ -13,7 +13,10 @@
 # and with fan_in init the *backward* product becomes d_L/c₂: a ratio of two widths, not an
 # exponential in depth. We measure all of it with probes, from a random Gaussian output gradient
 # (the i.i.d. Δx_{L+1} the derivation assumes), on zero-padded 8×8 digits (so the padding term of
-# lesson 05 shows up here too, through the transposed box filter).
+# lesson 05 [ours] shows up here too, through the transposed box filter).
+#
+# Paper or ours: the paper's statements cite their Sec., Eq., Table or Fig. (quoted where we
+# use its words); **[ours]** marks what this project adds or measured.
 #
 # Run: `python lessons/06_backward_variance.py [--quick] [--show] [--out DIR]`
 
@@ -61,8 +64,8 @@ _lesson.savefig(fig, "one_net.png")
 # ## 2. Many draws: He, Xavier and the 0.01 Gaussian, backward
 #
 # Measured Var[Δx_2]/Var[Δx_30] (log2 of the mean over draws, with a bootstrap 95% interval) against
-# the paper's Eq. (13) and the padding-aware prediction. For a constant width n_l = n̂_l (except
-# the first layer), so fan_in and fan_out give the same nets here.
+# the paper's Eq. (13) and the padding-aware prediction [ours]. For a constant width
+# n_l = n̂_l (except the first layer), so fan_in and fan_out give the same nets here.
 
 # %%
 t0 = time.perf_counter()

@@ -35,6 +35,13 @@ environment variable TINYRECT_LESSON_FLAGS (e.g. "--quick"; empty: the defaults)
 inline, and a failed check raises LessonFailed instead of exiting.
 API (stable; only additions allowed): setup, savefig, check, finish, timeit, out_dir, failures,
 num, cells, render_markdown, LessonFailed.
+
+Paper or ours. The lessons teach He et al. 2015 and add to it, and the reader must always know
+which is which. A statement of the paper cites its place (Sec. 2.2, Eq. (10), Table 1, Fig. 3),
+and a quotation attributed to the paper is its own words. What this project adds is marked **[ours]**
+(in printed text: [ours]): the zero-padding-aware prediction, the finite-width spread, the
+input-scale measurements, the learning rates we measured to work, and any other measurement of
+ours. Lessons 04 on state this in their first cell.
 """
 from __future__ import annotations
 

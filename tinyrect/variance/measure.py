@@ -4,7 +4,9 @@ The paper's Eq. (9) and (13) are expectations over the weights. One network is o
 log-variance random-walks with depth (the spread shrinks with width), so we measure many draws
 and compare the log2 of the MEAN variance ratio with the prediction, with a bootstrap 95% interval
 over the draws. On small maps zero padding also matters (tinyrect.variance.padding): the prediction
-that applies is the padding-aware one (equal to the paper's for circular padding).
+that applies is our padding-aware one (equal to the paper's for circular padding). It is exact for
+E[y_l²] at every position; the statistic compared, a mean over draws of a ratio of variances,
+equals the ratio of those expectations only approximately under zero padding.
 
     res = measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws=16)
     for run in res["runs"]: print(run["scheme"], run["width"], run["forward"])
@@ -223,7 +225,7 @@ def _measure(schemes, widths, draws, depth, batch, padding_mode, backward, x, se
 
 
 def check_claims(result: dict, margin: float = 0.5, min_width: int = 32) -> list:
-    """The issue's check, per run of width >= min_width: log2 of the mean ratio agrees with the
+    """The check, per run of width >= min_width: log2 of the mean ratio agrees with the
     applicable (padding-aware) prediction within its bootstrap 95% interval widened by ±margin.
 
     Returns [{"ok", "message", "criterion", ...}]: `message` says what was measured and predicted,
