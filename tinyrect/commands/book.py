@@ -18,7 +18,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tinyrect.commands.lessons import find_lessons, lesson_title, lessons_dir, missing_lessons
+from tinyrect.commands.lesson_files import find_lessons, lesson_title, lessons_dir, missing_lessons
 from tinyrect.commands.notebooks import build_all, missing_tools, not_a_folder, tools_message
 
 # One line per lesson for the index (a lesson without an entry shows its first sentence).

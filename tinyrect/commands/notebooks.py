@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tinyrect.commands.lessons import find_lessons, lesson_title, missing_lessons
+from tinyrect.commands.lesson_files import find_lessons, lesson_title, missing_lessons
 
 EXTRA = 'pip install -e ".[notebooks]"'
 FLAGS_ENV = "TINYRECT_LESSON_FLAGS"       # read by lessons/_lesson.py inside a kernel
