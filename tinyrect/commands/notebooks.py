@@ -9,11 +9,13 @@ DIR/lesson_output/NN/. Needs the optional extra: pip install -e ".[notebooks]".
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from tinyrect.commands.lesson_files import find_lessons, lesson_title, missing_lessons
@@ -41,6 +43,20 @@ def tools_message(missing) -> str:
             f"optional extra from the tinyrect folder: {EXTRA}")
 
 
+def _this_python_kernel(folder: Path):
+    """A kernel manager that starts ipykernel with this very Python (where tinyrect is installed),
+    whatever kernel named "python3" the user's Jupyter may have registered elsewhere."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    (folder / "python3").mkdir()
+    (folder / "python3" / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python"}))
+    specs = KernelSpecManager(kernel_dirs=[str(folder)], ensure_native_kernel=False)
+    return KernelManager(kernel_name="python3", kernel_spec_manager=specs)
+
+
 def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TIMEOUT) -> Path:
     """Execute lesson `path` as a notebook in `out`; write and return out/<stem>.ipynb.
 
@@ -61,13 +77,14 @@ def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TI
     nb.metadata.pop("jupytext", None)
     env = dict(os.environ, MPLBACKEND=INLINE)
     env[FLAGS_ENV] = "--quick" if quick else ""
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(out)}})
     error = None
-    try:
-        client.execute(env=env, stderr=subprocess.DEVNULL)   # the kernel's own log lines
-    except CellExecutionError as exc:
-        error = exc
+    with tempfile.TemporaryDirectory() as specs:
+        client = NotebookClient(nb, km=_this_python_kernel(Path(specs)), timeout=timeout,
+                                kernel_name="python3", resources={"metadata": {"path": str(out)}})
+        try:
+            client.execute(env=env, stderr=subprocess.DEVNULL)   # the kernel's own log lines
+        except CellExecutionError as exc:
+            error = exc
     merge_streams(nb)
     target = out / f"{Path(path).stem}.ipynb"
     tmp = target.with_name(f".{target.name}.tmp")
