@@ -21,6 +21,7 @@ Grading one part:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 import signal
@@ -63,10 +64,18 @@ class Variant:
     fn: Callable | None = None
     outputs: tuple | None = None   # the outputs it explains (None: any)
     region: Callable | None = None
+    nudges: tuple = ()             # gentler hints: level 1, level 2, ...; `hint` is the last level
+
+    def at(self, level: int | None) -> str:   # 1 = gentlest; None or past the last: `hint`
+        texts = (*self.nudges, self.hint)
+        return texts[-1] if level is None else texts[max(1, min(level, len(texts))) - 1]
 
 
 @dataclass
 class Part:
+    """One function to write. A `driver` wraps the call (e.g. builds Tensors, runs backward); a
+    `judge` grades the outputs on their own (a measurement, a choice graded on its result) in place
+    of the comparison with the reference, which then only gives the expected shapes."""
     func: str                      # the student's function name
     reference: Callable
     cases: list
@@ -77,6 +86,9 @@ class Part:
     exception_hint: Callable | None = None  # (exception, case) -> str
     fd_forward: Callable | None = None      # reference forward, for finite differences
     tol: float = TOL
+    points: float = 1.0                     # this part's weight in the exercise's score
+    driver: Callable | None = None          # called as driver(student_fn, *args, **kwargs) if given
+    judge: Callable | None = None           # judge(cases, outputs) -> None or (message, hint)
 
 
 @dataclass
@@ -87,10 +99,15 @@ class PartResult:
     fd_error: float | None = None  # max relative error vs finite differences
     message: str = ""
     hints: list = field(default_factory=list)
+    max_points: float = 1.0
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    @property
+    def points(self) -> float:
+        return self.max_points if self.passed else 0.0
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -172,7 +189,7 @@ def call_student(fn, case: Case, part: Part, expected: tuple, student_file=None,
     sink = io.StringIO()
     try:
         with time_limit(seconds), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            result = fn(*args, **kwargs)
+            result = part.driver(fn, *args, **kwargs) if part.driver else fn(*args, **kwargs)
     except NotImplementedError:
         return Outcome(kind="not implemented")
     except (Exception, SystemExit) as exc:
@@ -295,11 +312,21 @@ def numerical_gradients(forward, args, kwargs, dout, eps=1e-6, max_entries=None,
 
 
 # ----------------------------------------------------------------------------- grading a part
-def grade_part(fn, part: Part, student_file=None, seconds=TIME_LIMIT) -> PartResult:
+def grade_part(fn, part: Part, student_file=None, seconds=TIME_LIMIT, hint_level=None) -> PartResult:
+    """Grade one part; hint_level 1, 2, ... picks gentler hints (None: the explicit last level)."""
+    result = _grade_part(fn, part, student_file, seconds, hint_level)
+    result.max_points = part.points
+    return result
+
+
+def _grade_part(fn, part, student_file, seconds, hint_level) -> PartResult:
     if fn is None:
         return PartResult(part.func, "missing", message=f"no function `{part.func}` in the file")
     if not callable(fn):
         return PartResult(part.func, "fail", message=f"`{part.func}` is a {type(fn).__name__}, not a function")
+    if hint_level is not None:
+        part = dataclasses.replace(part, catalogue=[dataclasses.replace(v, hint=v.at(hint_level), nudges=())
+                                                    for v in part.catalogue])
     expected = [_as_outputs(part.reference(*c.args, **c.kwargs), part) for c in part.cases]
     outcomes = []
     for case, want in zip(part.cases, expected):
@@ -329,6 +356,13 @@ def grade_part(fn, part: Part, student_file=None, seconds=TIME_LIMIT) -> PartRes
         result.message += ("; " if result.message else "") + problem
         if hint and hint not in result.hints:
             result.hints.append(hint)
+    if part.judge is not None:   # graded on the result, not against the reference
+        if not problems:
+            verdict = part.judge(part.cases, [o.values for o in outcomes])
+            if verdict is not None:
+                result.status, result.message = "fail", verdict[0]
+                result.hints += [verdict[1]] if verdict[1] else []
+        return result
     # compare the well-formed outputs with the reference, output by output
     from tinyrect.exercises.diagnosis import diagnose  # here: diagnosis.py builds on this module
     details = []
