@@ -120,11 +120,11 @@ WRONG = [
     ("conv", "edge padding", "def im2col(x, k, stride=1, padding=0):\n"
      "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), mode='edge')\n"
      "    return ref_im2col(xp, k, stride, 0)\n", "im2col", "must be zeros"),
-    ("conv", "column order", "def im2col(x, k, stride=1, padding=0):\n"
-     "    cols = ref_im2col(x, k, stride, padding).reshape(-1, x.shape[1], k, k)\n"
-     "    return cols.transpose(0, 2, 3, 1).reshape(cols.shape[0], -1)\n", "im2col", "ordered (ki, kj, c)"),
+    ("conv", "row order", "def im2col(x, k, stride=1, padding=0):\n"
+     "    cols = ref_im2col(x, k, stride, padding).reshape(x.shape[1], k, k, -1)\n"
+     "    return cols.transpose(1, 2, 0, 3).reshape(-1, cols.shape[-1])\n", "im2col", "ordered (ki, kj, c)"),
     ("conv", "transposed cols", "def im2col(x, k, stride=1, padding=0):\n"
-     "    return ref_im2col(x, k, stride, padding).T\n", "im2col", "your cols are transposed"),
+     "    return ref_im2col(x, k, stride, padding).T\n", "im2col", "your X_col is transposed"),
     ("conv", "flipped kernel", "def conv2d_forward(x, w, b, stride=1, padding=0):\n"
      "    return ref_forward(x, w[:, :, ::-1, ::-1].copy(), b, stride, padding)\n", "conv2d_forward",
      "flipped the kernel"),

@@ -89,6 +89,7 @@ class Part:
     points: float = 1.0                     # this part's weight in the exercise's score
     driver: Callable | None = None          # called as driver(student_fn, *args, **kwargs) if given
     judge: Callable | None = None           # judge(cases, outputs) -> None or (message, hint)
+    requires: str = ""                      # a part this one builds on (see blame_requirements)
 
 
 @dataclass
@@ -406,6 +407,16 @@ def _grade_part(fn, part, student_file, seconds, hint_level) -> PartResult:
             result.status = "fail"
             result.message = f"disagrees with finite differences (rel error {result.fd_error:.1e})"
     return result
+
+
+def blame_requirements(parts, results) -> None:
+    """A failing part that builds on a failed one (Part.requires) is told to fix that one first,
+    instead of a diagnosis computed from the broken piece's output (e.g. conv after im2col)."""
+    failed = {r.func for r in results if r.status != "pass"}
+    for part, result in zip(parts, results):
+        if result.status == "fail" and part.requires in failed:
+            result.hints = [f"fix {part.requires} first: this function probably calls it, so its "
+                            f"mistakes show up here too"]
 
 
 def _as_outputs(value, part):

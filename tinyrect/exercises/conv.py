@@ -1,14 +1,16 @@
 """Checks for the convolution exercise: im2col, conv2d_forward, conv2d_backward.
 
-Contract (NCHW, cross-correlation, square kernels):
-  im2col(x, k, stride=1, padding=0) -> cols (N*Ho*Wo, C*k*k),
-      cols[(n*Ho + i)*Wo + j, (c*k + ki)*k + kj] = xpad[n, c, i*stride + ki, j*stride + kj]
+Contract (NCHW, cross-correlation, square kernels; lesson 03's layout, one column per output position):
+  im2col(x, k, stride=1, padding=0) -> X_col (C*k*k, N*Ho*Wo),
+      X_col[(c*k + ki)*k + kj, (n*Ho + i)*Wo + j] = xpad[n, c, i*stride + ki, j*stride + kj]
   conv2d_forward(x, w, b, stride=1, padding=0) -> out (N, F, Ho, Wo), w (F, C, k, k), b (F,)
   conv2d_backward(x, w, b, dout, stride=1, padding=0) -> (dx, dw, db)
   Ho = (H + 2*padding - k) // stride + 1 (floor: partial windows are dropped).
 The cases use non-square images, strides 1, 2 and 3, padding 0, 1 and 2, a window that does not
 tile the image, overlapping windows (col2im must add), Wo == F (a bias on the wrong axis runs) and
 F == C (a weight with its two channel axes swapped runs).
+im2col is graded first: when it fails, the other two parts (which usually call it) report "fix
+im2col first" instead of a diagnosis computed from a broken X_col (Part.requires).
 """
 from __future__ import annotations
 
@@ -48,16 +50,15 @@ def _cases():
 
 # ---- wrong variants
 def _cols_order(x, k, stride=1, padding=0, order=(0, 1, 2)):
-    """im2col with the (c, ki, kj) column axes permuted."""
-    n = x.shape[0]
-    cols = ref.im2col(x, k, stride, padding).reshape(-1, x.shape[1], k, k)
-    return cols.transpose(0, *[1 + o for o in order]).reshape(cols.shape[0], -1)
+    """im2col with the (c, ki, kj) row axes permuted."""
+    cols = ref.im2col(x, k, stride, padding).reshape(x.shape[1], k, k, -1)
+    return cols.transpose(*order, 3).reshape(-1, cols.shape[-1])
 
 
-def _im2col_rows_swapped(x, k, stride=1, padding=0):
+def _im2col_columns_swapped(x, k, stride=1, padding=0):
     n, c, h, w = x.shape
     ho, wo = ref.out_size(h, k, stride, padding), ref.out_size(w, k, stride, padding)
-    return ref.im2col(x, k, stride, padding).reshape(n, ho, wo, -1).transpose(1, 2, 0, 3).reshape(n * ho * wo, -1)
+    return ref.im2col(x, k, stride, padding).reshape(-1, n, ho, wo).transpose(0, 2, 3, 1).reshape(-1, n * ho * wo)
 
 
 def _im2col_edge(x, k, stride=1, padding=0):
@@ -66,12 +67,12 @@ def _im2col_edge(x, k, stride=1, padding=0):
 
 
 IM2COL_CATALOGUE = [
-    Variant("the columns are ordered (ki, kj, c); the contract orders them (c, ki, kj), the order in which "
+    Variant("the rows are ordered (ki, kj, c); the contract orders them (c, ki, kj), the order in which "
             "w.reshape(F, C*k*k) lists the weights", lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (1, 2, 0))),
-    Variant("inside a patch, ki (the kernel row) comes before kj (the kernel column): column (c*k + ki)*k + kj",
+    Variant("inside a patch, ki (the kernel row) comes before kj (the kernel column): row (c*k + ki)*k + kj",
             lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (0, 2, 1))),
-    Variant("the rows are ordered (i, j, n); the contract orders them (n, i, j): row (n*Ho + i)*Wo + j",
-            _im2col_rows_swapped),
+    Variant("the columns are ordered (i, j, n); the contract orders them (n, i, j): column (n*Ho + i)*Wo + j",
+            _im2col_columns_swapped),
     Variant("the padding must be zeros (np.pad's default 'constant' mode), not copies of the border",
             _im2col_edge),
 ]
@@ -116,7 +117,7 @@ def _grads(x, w, b, dout, stride=1, padding=0):
 def _overlaps(x, w, b, dout, stride=1, padding=0):
     """True where two or more windows read the same input entry."""
     k, f = w.shape[2], w.shape[0]
-    ones = np.ones((dout.size // f, x.shape[1] * k * k))
+    ones = np.ones((x.shape[1] * k * k, dout.size // f))
     return ref.col2im(ones, x.shape, k, stride, padding) >= 2
 
 
@@ -125,7 +126,7 @@ BACKWARD_CATALOGUE = [
             "with =", _dx_overwrite, ("dx",)),
     Variant("dx is wrong only where windows overlap: there the gradients of every window must add up "
             "(col2im accumulates with +=)", outputs=("dx",), region=_overlaps),
-    Variant("dx is off by a 180° rotation of the kernel: with col2im(dout2 @ w2) no flip is needed; as a "
+    Variant("dx is off by a 180° rotation of the kernel: with col2im(W_colᵀ · dY_col) no flip is needed; as a "
             "full convolution, flip w exactly once",
             lambda x, w, b, d, stride=1, padding=0: _grads(x, w[:, :, ::-1, ::-1], b, d, stride, padding), ("dx",)),
     Variant("dw is rotated by 180° (flipped): dw[f, c, ki, kj] = Σ dout[n, f, i, j] · xpad[n, c, i*stride + ki, "
@@ -153,8 +154,9 @@ def _shape_hint(name, got, want, case):
     k = w if isinstance(w, int) else w.shape[2]
     if name == "out" and len(want) == 2:  # im2col
         if tuple(got) == tuple(want)[::-1]:
-            return "your cols are transposed: one row per output position (N*Ho*Wo rows), one column per (c, ki, kj)"
-        return (f"cols must have shape (N*Ho*Wo, C*k*k) = {want}: Ho = (H + 2*padding - k) // stride + 1 "
+            return ("your X_col is transposed: lesson 03's layout has one row per weight (c, ki, kj), C*k*k rows, "
+                    "and one column per output position (n, i, j), N*Ho*Wo columns")
+        return (f"X_col must have shape (C*k*k, N*Ho*Wo) = {want}: Ho = (H + 2*padding - k) // stride + 1 "
                 f"= {(x.shape[2] + 2 * padding - k) // stride + 1} here")
     if name == "out":
         ho = (x.shape[2] + 2 * padding - k) // stride + 1
@@ -187,7 +189,8 @@ def parts():
         Part("im2col", ref.im2col, im2col_cases, catalogue=IM2COL_CATALOGUE, shape_hint=_shape_hint,
              exception_hint=_exception_hint),
         Part("conv2d_forward", ref.conv2d_forward, forward_cases, catalogue=FORWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_exception_hint),
+             shape_hint=_shape_hint, exception_hint=_exception_hint, requires="im2col"),
         Part("conv2d_backward", ref.conv2d_backward, cases, ("dx", "dw", "db"), catalogue=BACKWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_exception_hint, fd_forward=ref.conv2d_forward),
+             shape_hint=_shape_hint, exception_hint=_exception_hint, fd_forward=ref.conv2d_forward,
+             requires="im2col", points=2.0),
     ]
