@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a source checkout
 
-from tinyrect import bench  # noqa: E402
+from tinyrect.commands import bench  # noqa: E402
 
 
 def main() -> int:

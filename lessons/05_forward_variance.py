@@ -29,8 +29,8 @@ import time  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402  (after setup: the backend is chosen there)
 import numpy as np  # noqa: E402
 
-from tinyrect import theory, theory_padding  # noqa: E402
-from tinyrect.experiments import variance as V  # noqa: E402
+from tinyrect import variance  # noqa: E402
+from tinyrect.variance import measure as V  # noqa: E402
 
 t_start = time.perf_counter()
 # Sizes. The spread across draws comes from the weights, not the batch, so a small batch is fine.
@@ -54,7 +54,7 @@ print(f"{'a':>5} {'E[f(y)²]/Var[y]':>16} {'½(1+a²)':>8} {'Var[f(y)]/Var[y]':>
 worst = 0.0
 for a in (0.0, 0.01, 0.25, 0.5, 1.0):
     x = np.where(y > 0, y, a * y)
-    measured, predicted = np.mean(x ** 2) / y.var(), theory.rectifier_gain(a)
+    measured, predicted = np.mean(x ** 2) / y.var(), variance.rectifier_gain(a)
     worst = max(worst, abs(measured / predicted - 1))
     print(f"{a:>5} {measured:>16.4f} {predicted:>8.4f} {x.var() / y.var():>17.4f}")
 _lesson.check(worst < 0.01, f"E[f(y)²] = ½(1+a²)·Var[y] within 1% for a in 0..1 (worst {100 * worst:.2f}%)")
@@ -85,15 +85,15 @@ for c in V.check_claims(circ):
 # Ordinary zero padding gives the border outputs fewer inputs: a corner of a 3×3 "same"
 # convolution sees 4 of 9 taps. Keeping all other assumptions, the expectation can still be
 # computed exactly, pixel by pixel: V_l(p) = ½ Var[w] c Σ_{q ∈ window(p), q inside} V_{l-1}(q),
-# a box filter of the valid taps (`tinyrect.theory_padding`). On 8×8 maps the leak is large:
+# a box filter of the valid taps (`tinyrect.variance.padding`). On 8×8 maps the leak is large:
 
 # %%
-specs = theory.plain_net_specs(DEPTH, 32)
+specs = variance.plain_net_specs(DEPTH, 32)
 for size in (8, 16, 32, 64):
-    f = theory_padding.padded_forward_prediction(specs, input_size=(size, size))
+    f = variance.padded_forward_prediction(specs, input_size=(size, size))
     print(f"{size:>2}×{size:<2} maps: padding-aware log2 Var[y_30]/Var[y_2] = {f[DEPTH - 1] - f[1]:6.2f}"
           f"   (paper: 0)")
-V1 = theory_padding.padded_forward_maps(specs, np.ones((8, 8)))
+V1 = variance.padded_forward_maps(specs, np.ones((8, 8)))
 fig, axes = plt.subplots(1, 3, figsize=(9, 3))
 for ax, l in zip(axes, (1, 5, 30)):
     im = ax.imshow(V1[l - 1] / V1[l - 1].max(), vmin=0, vmax=1, cmap="viridis")
@@ -159,7 +159,7 @@ _lesson.finish()
 # ## Exercises
 # 1. Change the input size (e.g. upsample the digits to 32×32 with `np.kron`) and predict, then
 #    measure, how much of the padding term is left. At what map size is it below 0.5 in log2?
-# 2. `theory.predict(model)` reads Var[w] from the actual weights. For one draw of a He net,
+# 2. `variance.predict(model)` reads Var[w] from the actual weights. For one draw of a He net,
 #    compare its per-layer factors ½ n_l Var[w_l] with 1. Are they the reason one draw drifts?
 #    (Hint: compare the drift with the one predicted from the draw's own Var[w_l].)
 # 3. Repeat section 2 with 16 draws and several seeds. How often does the bootstrap interval

@@ -26,8 +26,8 @@ import time  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from tinyrect import init, probes, theory, theory_padding  # noqa: E402
-from tinyrect.experiments import variance as V  # noqa: E402
+from tinyrect import init, variance  # noqa: E402
+from tinyrect.variance import measure as V  # noqa: E402
 
 t_start = time.perf_counter()
 BATCH = 16 if args.quick else 32
@@ -47,13 +47,13 @@ DRAWS_FWD = 64 if args.quick else 128  # forward spread is large (lesson 05, sec
 x = V.digits_batch(BATCH)
 net = V.plain_net(30, 32)
 V.init_net(net, "he_fan_in", np.random.default_rng(0))
-res = probes.record(net, x, seed=0)
+res = variance.record(net, x, seed=0)
 print(res)
 ratio = res.array("var_dy")[:-1] / res.array("var_dx")[1:]
 print(f"Var[Δy_l]/Var[Δx_l+1] over layers 1..29: mean {ratio.mean():.3f}, min {ratio.min():.3f}, max {ratio.max():.3f}")
 _lesson.check(abs(ratio.mean() - 0.5) < 0.05, f"ReLU passes half the gradient variance: mean "
               f"Var[Δy_l]/Var[Δx_l+1] = {ratio.mean():.3f} (Eq. 12's ½)")
-fig = res.plot(prediction=theory_padding.padded_predict(net, input_map=np.mean(x.astype(float) ** 2, axis=(0, 1))),
+fig = res.plot(prediction=variance.padded_predict(net, input_map=np.mean(x.astype(float) ** 2, axis=(0, 1))),
                title="one He net (fan_in), padding-aware prediction")
 _lesson.savefig(fig, "one_net.png")
 
@@ -89,10 +89,10 @@ for c in V.check_claims(const):
 # %%
 widths = [32] * 15 + [64] * 15
 for scheme in ("he_fan_in", "he_fan_out"):
-    p = theory.predict_specs(theory.plain_net_specs(30, None, widths=widths, scheme=scheme))
+    p = variance.predict_specs(variance.plain_net_specs(30, None, widths=widths, scheme=scheme))
     print(f"{scheme}: paper forward log2 Var[y_30]/Var[y_1] = {p.forward_ratio_log2():+.2f}, "
           f"backward log2 Var[Δx_2]/Var[Δx_31] = {p.backward_ratio_log2():+.2f}")
-print(f"theory.c2_over_dL([1] + widths) = {theory.c2_over_dL([1] + widths)}")
+print(f"variance.c2_over_dL([1] + widths) = {variance.c2_over_dL([1] + widths)}")
 t0 = time.perf_counter()
 wide_b = V.measure(schemes=("he_fan_in", "he_fan_out"), widths=(widths,), draws=DRAWS_BWD, batch=BATCH,
                    backward=True, seed=4)
@@ -121,10 +121,10 @@ _lesson.finish()
 
 # %% [markdown]
 # ## Exercises
-# 1. Replace the random output gradient by a real loss: `probes.record(net, x, loss="cross_entropy",
+# 1. Replace the random output gradient by a real loss: `variance.record(net, x, loss="cross_entropy",
 #    labels=...)` on a net ending in a Linear layer. Is Δx_{L+1} still i.i.d.? What changes?
 # 2. Build a net whose width *halves* from 64 to 16. Predict the backward ratio under fan_in init
-#    with `theory.dL_over_c2`, then measure it.
+#    with `variance.dL_over_c2`, then measure it.
 # 3. In section 1, the ratio Var[Δy_l]/Var[Δx_l+1] is not exactly ½ in every layer. Use the
 #    probes' dead-unit fraction to explain the deviations in the last layers.
 # 4. The backward spread across draws is much smaller than the forward one (compare sd/draw with

@@ -25,8 +25,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import tinyrect as tr  # noqa: E402
-from tinyrect import init, nn, theory  # noqa: E402
-from tinyrect.experiments import variance as V  # noqa: E402
+from tinyrect import init, nn, variance  # noqa: E402
+from tinyrect.variance import measure as V  # noqa: E402
 
 t_start = time.perf_counter()
 BATCH = 16 if args.quick else 32
@@ -38,7 +38,7 @@ SLOPES = (0.25, 0.5)
 # ## 1. Channel-wise slopes: the gain is the channel mean of (1+a_c²)/2
 #
 # With one a per channel (channel-wise PReLU), if every channel has the same Var[y], the average
-# E[x²] over channels is mean_c ½(1+a_c²) · Var[y]: `theory.rectifier_gain(a)` with a vector.
+# E[x²] over channels is mean_c ½(1+a_c²) · Var[y]: `variance.rectifier_gain(a)` with a vector.
 
 # %%
 rng = np.random.default_rng(0)
@@ -49,7 +49,7 @@ with tr.no_grad():
     out.weight.data[:] = slopes
     x2 = out(y).data.astype(np.float64)
 measured = np.mean(x2 ** 2) / y.data.astype(np.float64).var()
-predicted = theory.rectifier_gain(slopes)
+predicted = variance.rectifier_gain(slopes)
 print(f"E[f(y)²]/Var[y] measured {measured:.4f}, mean_c ½(1+a_c²) = {predicted:.4f}, "
       f"½(1+mean(a)²) = {0.5 * (1 + slopes.mean() ** 2):.4f} (the wrong average)")
 _lesson.check(abs(measured / predicted - 1) < 0.01, "channel-wise PReLU gain = mean over channels of (1+a_c²)/2, within 1%")
@@ -64,12 +64,12 @@ _lesson.check(abs(measured / predicted - 1) < 0.01, "channel-wise PReLU gain = m
 n = 9 * WIDTH
 print(f"{'a':>5} {'Eq.15 std·sqrt(n)':>18} {'factor if a ignored':>20} {'log2 over 28 layers':>20}")
 for a in (0.0, 0.01, 0.25, 0.5, 1.0):
-    f = theory.forward_factor(n, 2.0 / n, a)
-    print(f"{a:>5} {theory.he_std(n, a) * math.sqrt(n):>18.4f} {f:>20.4f} {28 * math.log2(f):>20.2f}")
+    f = variance.forward_factor(n, 2.0 / n, a)
+    print(f"{a:>5} {variance.he_std(n, a) * math.sqrt(n):>18.4f} {f:>20.4f} {28 * math.log2(f):>20.2f}")
 w = tr.Tensor(np.zeros((WIDTH, WIDTH, 3, 3), np.float32))
 init.kaiming_normal_(w, a=0.25, seed=0)
-_lesson.check(abs(w.data.std() / theory.he_std(n, 0.25) - 1) < 0.02,
-              f"init.kaiming_normal_(w, a=0.25) has std sqrt(2/((1+a²)n)) = {theory.he_std(n, 0.25):.4f} "
+_lesson.check(abs(w.data.std() / variance.he_std(n, 0.25) - 1) < 0.02,
+              f"init.kaiming_normal_(w, a=0.25) has std sqrt(2/((1+a²)n)) = {variance.he_std(n, 0.25):.4f} "
               f"(measured {w.data.std():.4f})")
 
 # %% [markdown]
@@ -107,7 +107,7 @@ _lesson.finish()
 
 # %% [markdown]
 # ## Exercises
-# 1. Train a PReLU net for a few hundred steps (lesson 09) and re-run `theory.predict(model)` on
+# 1. Train a PReLU net for a few hundred steps (lesson 09) and re-run `variance.predict(model)` on
 #    it: the slopes have moved. Is the net still close to Eq. (15)'s condition?
 # 2. For a = 0.25 and depth 100, how far off is the He-for-ReLU init? And for Leaky ReLU (0.01)?
 #    Why did the paper find LReLU's slope made "a negligible difference"?

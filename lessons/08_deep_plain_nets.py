@@ -29,9 +29,9 @@ import tinyrect as tr  # noqa: E402
 import tinyrect.functional as F  # noqa: E402
 from tinyrect import nn  # noqa: E402
 from tinyrect.data import digits  # noqa: E402
-from tinyrect.experiments.depth import classify  # noqa: E402
-from tinyrect.experiments.fit import fit  # noqa: E402
-from tinyrect.experiments.models import plain_net  # noqa: E402
+from tinyrect.reproduce.depth import classify  # noqa: E402
+from tinyrect.reproduce.fit import fit  # noqa: E402
+from tinyrect.reproduce.models import plain_net  # noqa: E402
 
 DEPTHS = (22, 30)
 TRAIN_DEPTHS = (22,) if args.quick else (22, 30)   # --quick: a 30-layer run needs ~100+ steps to start

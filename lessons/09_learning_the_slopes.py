@@ -25,9 +25,9 @@ import tinyrect as tr  # noqa: E402
 import tinyrect.functional as F  # noqa: E402
 from tinyrect import optim  # noqa: E402
 from tinyrect.data import DataLoader, digits  # noqa: E402
-from tinyrect.experiments.fit import fit  # noqa: E402
-from tinyrect.experiments.models import param_groups, slopes_net  # noqa: E402
-from tinyrect.experiments.slopes import PAPER_CHANNEL, PAPER_LAYERS, PAPER_SHARED, spearman  # noqa: E402
+from tinyrect.reproduce.fit import fit  # noqa: E402
+from tinyrect.reproduce.models import param_groups, slopes_net  # noqa: E402
+from tinyrect.reproduce.slopes import PAPER_CHANNEL, PAPER_LAYERS, PAPER_SHARED, spearman  # noqa: E402
 
 WIDTH = 8 if args.quick else 16
 EPOCHS = 4 if args.quick else 10

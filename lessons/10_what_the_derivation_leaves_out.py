@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 import tinyrect as tr  # noqa: E402
 import tinyrect.functional as F  # noqa: E402
 from tinyrect import nn  # noqa: E402
-from tinyrect.experiments.models import init_weight, plain_net  # noqa: E402
+from tinyrect.reproduce.models import init_weight, plain_net  # noqa: E402
 
 DEPTH = 10 if args.quick else 30       # weight layers (depth-1 convs + 1 fc)
 WIDTH = 16

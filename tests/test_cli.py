@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from tinyrect import cli
+from tinyrect.commands import cli
 
 
 def run(*args):

@@ -301,7 +301,7 @@ def test_everything_works_with_numba_disabled(tmp_path):
 def test_benchmark_baseline_computes_the_same_convolution():
     """The pure-NumPy baseline of `tinyrect bench` must compute what conv2d computes, or the
     speed comparison means nothing."""
-    from tinyrect import bench
+    from tinyrect.commands import bench
     from tinyrect import functional as F
 
     rng = np.random.default_rng(0)
@@ -326,8 +326,8 @@ def test_benchmark_baseline_computes_the_same_convolution():
 
 def test_benchmark_rounds_show_the_median_round(monkeypatch, capsys):
     """`tinyrect bench --rounds 3` repeats the conv benchmark and prints every round's means."""
-    from tinyrect import bench
-    from tinyrect.cli import main
+    from tinyrect.commands import bench
+    from tinyrect.commands.cli import main
 
     monkeypatch.setattr(bench, "WARM", 0.0)
     monkeypatch.setattr(bench, "gemm_gflops", lambda repeats=5, n=1024: 100.0)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tinyrect import cli, lessons_cli
+from tinyrect.commands import cli
+from tinyrect.commands import lessons as lessons_cli
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 LESSON_FILES = sorted(LESSONS.glob("[0-9][0-9]_*.py"))

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 import tinyrect as tr
-from tinyrect import nn, probes, theory
+from tinyrect import nn
+from tinyrect import variance as probes
+from tinyrect import variance as theory
 
 
 def _two_layer(seed=0):

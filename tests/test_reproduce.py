@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyrect.experiments import depth, slopes
-from tinyrect.experiments.models import param_groups, plain_net, slopes_net
+from tinyrect.reproduce import depth, slopes
+from tinyrect.reproduce.models import param_groups, plain_net, slopes_net
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = ("variance", "depth", "slopes", "accuracy")

@@ -1,12 +1,12 @@
-"""The paper's variance formulas (tinyrect.theory) and the padding-aware version, against closed
+"""The paper's variance formulas (tinyrect.variance.paper) and the padding-aware version, against closed
 forms and hand-computed numbers."""
 import math
 
 import numpy as np
 import pytest
 
-from tinyrect import theory as T
-from tinyrect import theory_padding as P
+from tinyrect import variance as T
+from tinyrect import variance as P
 
 
 def test_rectifier_gain_closed_forms():

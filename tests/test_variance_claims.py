@@ -23,7 +23,7 @@ import math
 import numpy as np
 import pytest
 
-from tinyrect.experiments import variance as V
+from tinyrect.variance import measure as V
 
 
 def test_log2_mean_and_bootstrap():
@@ -70,7 +70,7 @@ def test_circular_padding_follows_the_paper():
 
 
 def test_layer_table_reports_log2_of_the_mean_ratio_per_layer():
-    from tinyrect.experiments import variance as V
+    from tinyrect.variance import measure as V
 
     res = V.measure(schemes=("he_fan_in",), widths=(8,), draws=3, depth=5, batch=4, backward=True, seed=5)
     run = res["runs"][0]

@@ -16,3 +16,7 @@ from tinyrect.gradcheck import GradcheckError, GradcheckReport, gradcheck  # noq
 from tinyrect import functional  # noqa: F401
 from tinyrect import data, init, nn, optim  # noqa: F401
 from tinyrect.serialization import load, save  # noqa: F401
+
+from tinyrect import _moved
+
+_moved.install()  # old module paths (tinyrect.theory, tinyrect.experiments, ...) keep working

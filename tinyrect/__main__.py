@@ -1,6 +1,6 @@
 """`python -m tinyrect ...` is the same as the `tinyrect` console script."""
 import sys
 
-from tinyrect.cli import main
+from tinyrect.commands.cli import main
 
 sys.exit(main())

@@ -25,7 +25,7 @@ _TITLE = re.compile(r"^#\s*#\s+(.+?)\s*$")
 
 def lessons_dir() -> Path | None:
     """The folder holding the lesson scripts, or None if none of the known places has any."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the tinyrect package folder
     candidates = []
     if os.environ.get("TINYRECT_LESSONS_DIR"):
         candidates.append(Path(os.environ["TINYRECT_LESSONS_DIR"]))

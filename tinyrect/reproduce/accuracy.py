@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyrect.experiments.fit import steps_per_epoch
-from tinyrect.experiments.table_runs import table_runs
+from tinyrect.reproduce.fit import steps_per_epoch
+from tinyrect.reproduce.table_runs import table_runs
 
 PAPER = {"relu": (33.82, 13.34), "prelu_shared": (32.71, 12.87), "prelu_channel": (32.64, 12.75)}
 VARIANTS = ("relu", "prelu_shared", "prelu_channel")

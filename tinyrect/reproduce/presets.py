@@ -66,7 +66,8 @@ def build(mode: str, seeds: int | None, data) -> dict:
 
 def planned_steps(config: dict, sections, data) -> int:
     """Total training steps the progress bar counts (the variance section counts its nets)."""
-    from tinyrect.experiments import accuracy, depth, slopes, variance_section
+    from tinyrect.reproduce import accuracy, depth, slopes
+    from tinyrect.reproduce import variance as variance_section
 
     total = 0
     if "variance" in sections:

@@ -287,8 +287,8 @@ def run(args) -> int:
 
 
 def _train_step(args):
-    """The 30-layer training step benchmark of tinyrect/experiments/bench_train.py."""
-    from tinyrect.experiments.bench_train import bench_train_step, format_result
+    """The 30-layer training step benchmark of tinyrect/commands/bench_train.py."""
+    from tinyrect.commands.bench_train import bench_train_step, format_result
 
     result = bench_train_step(repeats=args.repeats or (3 if args.quick else 10), threads=args.threads)
     return result, format_result(result)

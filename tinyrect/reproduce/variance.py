@@ -1,4 +1,4 @@
-"""The variance section of `tinyrect reproduce`: an adapter over `tinyrect.experiments.variance`
+"""The variance section of `tinyrect reproduce`: an adapter over `tinyrect.variance.measure`
 (per-layer forward and backward variance of 30-layer plain nets under He fan_in, He fan_out,
 Xavier and the 0.01 Gaussian, measured over many weight draws vs Eq. 9/13).
 
@@ -15,7 +15,7 @@ import numpy as np
 
 
 def _module():
-    from tinyrect.experiments import variance
+    from tinyrect.variance import measure as variance
 
     return variance
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, asdict
 import numpy as np
 
 from tinyrect.tensor import Tensor, no_grad
-from tinyrect.theory import flatten_layers, _weight_kind, _slope, _NOT_A_RECTIFIER
+from tinyrect.variance.specs import NOT_A_RECTIFIER, flatten_layers, rectifier_slope, weight_kind
 
 
 def _stats(a: np.ndarray) -> tuple:
@@ -147,7 +147,7 @@ class Probe:
     def __init__(self, model):
         self.model = model
         self.layers = flatten_layers(model)
-        self.weight_layers = [m for m in self.layers if _weight_kind(m)]
+        self.weight_layers = [m for m in self.layers if weight_kind(m)]
         if not self.weight_layers:
             raise ValueError("Probe: the model has no Conv2d or Linear layer to probe")
         self.records = []
@@ -155,9 +155,9 @@ class Probe:
         self._owner = {}         # id(rectifier) -> index of the weight layer before it
         last = None
         for m in self.layers:
-            if _weight_kind(m):
+            if weight_kind(m):
                 last = self.weight_layers.index(m)
-            elif _slope(m) is not _NOT_A_RECTIFIER and last is not None:
+            elif rectifier_slope(m) is not NOT_A_RECTIFIER and last is not None:
                 self._owner[id(m)] = last
 
     def __enter__(self):
@@ -285,7 +285,7 @@ class UpdateTracker:
     """
 
     def __init__(self, model):
-        self.layers = [m for m in flatten_layers(model) if _weight_kind(m)]
+        self.layers = [m for m in flatten_layers(model) if weight_kind(m)]
         self._last = [np.array(m.weight.data, dtype=np.float64) for m in self.layers]
         self.history = []           # one list per step: log10 ratio per layer
 

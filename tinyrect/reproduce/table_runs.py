@@ -12,9 +12,9 @@ import json
 import numpy as np
 
 from tinyrect import nn
-from tinyrect.experiments.fit import fit
-from tinyrect.experiments.models import slopes_net
-from tinyrect.experiments.parallel import run_jobs
+from tinyrect.reproduce.fit import fit
+from tinyrect.reproduce.models import slopes_net
+from tinyrect.reproduce.pool import run_jobs
 
 _KEYS = ("width", "fc_width", "epochs", "lr", "momentum", "weight_decay", "batch_size", "max_train")
 

@@ -32,7 +32,8 @@ import math
 
 import numpy as np
 
-from tinyrect.theory import LayerSpec, Prediction, layer_specs, rectifier_gain
+from tinyrect.variance.paper import rectifier_gain
+from tinyrect.variance.specs import LayerSpec, Prediction, layer_specs
 
 
 def tap_matrix(size: int, k: int, stride: int = 1, padding: int = 0, padding_mode: str = "zeros") -> np.ndarray:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyrect.experiments.fit import steps_per_epoch, tail_mean
-from tinyrect.experiments.table_runs import table_runs
+from tinyrect.reproduce.fit import steps_per_epoch, tail_mean
+from tinyrect.reproduce.table_runs import table_runs
 
 PAPER_LAYERS = ["conv1", "conv21", "conv22", "conv23", "conv24", "conv31", "conv32", "conv33",
                 "conv34", "conv35", "conv36", "fc1", "fc2"]

@@ -16,7 +16,7 @@ import numpy as np
 import tinyrect as tr
 from tinyrect import functional as F
 from tinyrect.data import DataLoader
-from tinyrect.experiments.models import Net, param_groups
+from tinyrect.reproduce.models import Net, param_groups
 
 
 def make_sgd(net: Net, lr: float, momentum: float, weight_decay: float, decay_slopes: bool = False):

@@ -4,7 +4,7 @@
 2. He init (Eq. 10) vs Xavier in a 30-layer plain ReLU conv net on the digits images: the
    response variance Var[y_l] per layer, with circular padding (the derivation's world), next to
    the paper's prediction: He keeps it flat, Xavier halves it at every layer (Eq. 9). The
-   measurement is tinyrect.experiments.variance, the one lessons 05-07 and `reproduce` use.
+   measurement is tinyrect.variance.measure, the one lessons 05-07 and `reproduce` use.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def prelu_gradcheck() -> bool:
 
 
 def run(args) -> int:
-    from tinyrect.experiments import variance
+    from tinyrect.variance import measure as variance
 
     if args.depth < 2 or args.width < 1 or args.draws < 1:
         print("tinyrect demo: --depth must be >= 2, --width and --draws >= 1")

@@ -150,7 +150,7 @@ def _slopes(r) -> list:
 
 
 def _accuracy(r) -> list:
-    from tinyrect.experiments.accuracy import LABELS
+    from tinyrect.reproduce.accuracy import LABELS
 
     lines = ["**Paper (Table 2, ImageNet val, 10-view, one run each):** top-1 / top-5 error % "
              "ReLU 33.82 / 13.34, PReLU channel-shared 32.71 / 12.87, channel-wise 32.64 / 12.75.", "",

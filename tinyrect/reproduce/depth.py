@@ -26,9 +26,9 @@ import math
 
 import numpy as np
 
-from tinyrect.experiments.fit import first_below, fit, steps_per_epoch, tail_mean
-from tinyrect.experiments.models import plain_net
-from tinyrect.experiments.parallel import run_jobs
+from tinyrect.reproduce.fit import first_below, fit, steps_per_epoch, tail_mean
+from tinyrect.reproduce.models import plain_net
+from tinyrect.reproduce.pool import run_jobs
 
 PAPER = {
     "fig2": "22-layer ReLU model B: He and Xavier both converge; He starts reducing the error earlier.",

@@ -1,7 +1,7 @@
 """A training-step benchmark: the 30-layer plain net of Fig. 3 (width 16), one SGD step on a batch
 of 64 8×8 images, tinyrect vs the same net in PyTorch (same shapes, same thread count).
 
-    from tinyrect.experiments.bench_train import bench_train_step
+    from tinyrect.commands.bench_train import bench_train_step
     r = bench_train_step(repeats=10, threads=2)
     r["tinyrect_ms"], r["torch_ms"], r["ratio"]      # ratio = tinyrect / PyTorch (target <= 1.5)
 
@@ -34,8 +34,8 @@ def _time_steps(step, repeats: int, warmup: int = 3) -> list:
 def _tinyrect_step(x, y):
     import tinyrect as tr
     from tinyrect import functional as F
-    from tinyrect.experiments.fit import make_sgd
-    from tinyrect.experiments.models import plain_net
+    from tinyrect.reproduce.fit import make_sgd
+    from tinyrect.reproduce.models import plain_net
 
     net = plain_net(SHAPE["depth"], SHAPE["width"], (1, SHAPE["size"], SHAPE["size"]), SHAPE["classes"],
                     "relu", "he", seed=0)

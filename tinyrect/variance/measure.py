@@ -3,7 +3,7 @@
 The paper's Eq. (9) and (13) are expectations over the weights. One network is one draw: its
 log-variance random-walks with depth (the spread shrinks with width), so we measure many draws
 and compare the log2 of the MEAN variance ratio with the prediction, with a bootstrap 95% interval
-over the draws. On small maps zero padding also matters (tinyrect.theory_padding): the prediction
+over the draws. On small maps zero padding also matters (tinyrect.variance.padding): the prediction
 that applies is the padding-aware one (equal to the paper's for circular padding).
 
     res = measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws=16)
@@ -21,9 +21,10 @@ import time
 import numpy as np
 
 import tinyrect as tr
-from tinyrect import init, nn, theory
-from tinyrect.probes import record
-from tinyrect.theory_padding import padded_backward_prediction, padded_forward_prediction
+from tinyrect import init, nn
+from tinyrect.variance import specs as theory
+from tinyrect.variance.probes import record
+from tinyrect.variance.padding import padded_backward_prediction, padded_forward_prediction
 
 SCHEMES = ("he_fan_in", "he_fan_out", "xavier", "gaussian")
 LABELS = {"he_fan_in": "He fan_in (Eq. 10)", "he_fan_out": "He fan_out (Eq. 14)",
@@ -64,7 +65,7 @@ def init_net(model, scheme: str, rng: np.random.Generator, a: float = 0.0, std: 
     the rectifier (the PReLU-unaware choice lesson 07 measures).
     """
     for m in theory.flatten_layers(model):
-        if not theory._weight_kind(m):
+        if not theory.weight_kind(m):
             continue
         if scheme in ("he_fan_in", "he_fan_out"):
             init.kaiming_normal_(m.weight, a=a, mode=scheme[3:], nonlinearity="leaky_relu", rng=rng)

@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from tinyrect.experiments import presets
+from tinyrect.reproduce import presets
 
 SECTIONS = ("variance", "depth", "slopes", "accuracy")
 MARKER = ".tinyrect-reproduce"  # a folder holding this file may be replaced by a rerun
@@ -160,7 +160,7 @@ def run(args) -> int:
     progress = _progress_bar(config, args.sections, data, args.no_progress)
     failed = []
     t_start = time.perf_counter()
-    from tinyrect.experiments.parallel import pool
+    from tinyrect.reproduce.pool import pool
 
     workers = jobs if set(args.sections) & {"depth", "slopes", "accuracy"} else 1
     try:
@@ -215,18 +215,18 @@ def _run_section(section, config, data, cache, progress):
     step = lambda _i, _loss: progress.update(1)  # noqa: E731
     log = lambda text: _log(progress, text)  # noqa: E731
     if section == "variance":
-        from tinyrect.experiments import variance_section
+        from tinyrect.reproduce import variance as variance_section
 
         return variance_section.run(config["variance"], data, on_step=step, log=log)
     if section == "depth":
-        from tinyrect.experiments import depth
+        from tinyrect.reproduce import depth
 
         return depth.run(config["depth"], data, on_step=step, log=log)
     if section == "slopes":
-        from tinyrect.experiments import slopes
+        from tinyrect.reproduce import slopes
 
         return slopes.run(config["table"], data, cache, on_step=step, log=log)
-    from tinyrect.experiments import accuracy
+    from tinyrect.reproduce import accuracy
 
     return accuracy.run(config["table"], data, cache, on_step=step, log=log)
 
@@ -234,13 +234,12 @@ def _run_section(section, config, data, cache, progress):
 def _plot_section(section, result, folder, plt):
     import importlib
 
-    name = "variance_section" if section == "variance" else section
-    module = importlib.import_module(f"tinyrect.experiments.{name}")
+    module = importlib.import_module(f"tinyrect.reproduce.{section}")
     return module.plot(result, folder, plt)
 
 
 def _finish(folder: Path, results, figures, plt, partial: bool) -> None:
-    from tinyrect.experiments import report
+    from tinyrect.reproduce import report
 
     _write_json(folder / "results.json", results)
     (folder / "report.md").write_text(report.render(results, figures, partial=partial))
@@ -249,7 +248,7 @@ def _finish(folder: Path, results, figures, plt, partial: bool) -> None:
 def _progress_bar(config, sections, data, disabled):
     from tqdm.auto import tqdm
 
-    from tinyrect.experiments import presets as p
+    from tinyrect.reproduce import presets as p
 
     total = p.planned_steps(config, sections, data)
     return tqdm(total=total, unit="step", disable=disabled, dynamic_ncols=True, file=sys.stderr)

@@ -108,7 +108,7 @@ def plain_net(depth: int, width: int = 16, in_shape=(1, 8, 8), num_classes: int 
     """`depth` weight layers: (depth-1) × [conv 3×3, `width`, pad 1 → rectifier], Flatten, fc.
 
     padding_mode="circular" gives every output all k²c inputs, so Eq. (9)/(13) hold exactly
-    (zero padding loses variance at the borders of small maps: see tinyrect.theory_padding).
+    (zero padding loses variance at the borders of small maps: see tinyrect.variance.padding).
 
     >>> net = plain_net(30, width=16)   # 29 conv + 1 fc: the Fig. 3 question on 8×8 inputs
     """
