@@ -68,7 +68,8 @@ def _im2col_edge(x, k, stride=1, padding=0):
 
 IM2COL_CATALOGUE = [
     Variant("the rows are ordered (ki, kj, c); the contract orders them (c, ki, kj), the order in which "
-            "w.reshape(F, C*k*k) lists the weights", lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (1, 2, 0))),
+            "w.reshape(F, C*k*k) lists the weights", lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (1, 2, 0)),
+            nudges=("X_col's rows must follow the order in which w.reshape(F, C·k·k) lists the weights",)),
     Variant("inside a patch, ki (the kernel row) comes before kj (the kernel column): row (c*k + ki)*k + kj",
             lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (0, 2, 1))),
     Variant("the columns are ordered (i, j, n); the contract orders them (n, i, j): column (n*Ho + i)*Wo + j",
@@ -123,7 +124,8 @@ def _overlaps(x, w, b, dout, stride=1, padding=0):
 
 BACKWARD_CATALOGUE = [
     Variant("where windows overlap their gradients must add up: col2im accumulates with +=, you overwrite "
-            "with =", _dx_overwrite, ("dx",)),
+            "with =", _dx_overwrite, ("dx",),
+            nudges=('dx is wrong only where two windows read the same pixel',)),
     Variant("dx is wrong only where windows overlap: there the gradients of every window must add up "
             "(col2im accumulates with +=)", outputs=("dx",), region=_overlaps),
     Variant("dx is off by a 180° rotation of the kernel: with col2im(W_colᵀ · dY_col) no flip is needed; as a "
@@ -135,7 +137,8 @@ BACKWARD_CATALOGUE = [
             ("dw",)),
     Variant("dw is divided by the batch size: the gradient sums over the batch",
             lambda x, w, b, d, stride=1, padding=0: (None, _grads(x, w, b, d, stride, padding)[1] / x.shape[0], None),
-            ("dw",)),
+            ("dw",),
+            nudges=('dw is off by a constant factor: the loss sums over the batch',)),
     Variant("dw is not summed over the batch (you kept the first sample only)",
             lambda x, w, b, d, stride=1, padding=0: (None, *_grads(x[:1], w, b, d[:1], stride, padding)[1:]),
             ("dw", "db")),

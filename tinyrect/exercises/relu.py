@@ -40,13 +40,16 @@ FORWARD_CATALOGUE = [
 
 BACKWARD_CATALOGUE = [
     Variant("at y == 0 exactly the subgradient is 0 (Eq. 1 puts y = 0 on the negative side): "
-            "use the mask y > 0, not y >= 0", lambda x, d: np.where(x >= 0, d, 0.0)),
+            "use the mask y > 0, not y >= 0", lambda x, d: np.where(x >= 0, d, 0.0),
+            nudges=('dx is wrong only where y == 0 exactly', 'on which side of Eq. (1) does y = 0 fall?')),
     Variant("dx must be multiplied by dout (chain rule): you returned the mask 1[y > 0] only",
-            lambda x, d: (x > 0) * 1.0),
+            lambda x, d: (x > 0) * 1.0,
+            nudges=("the chain rule: what multiplies f'(y)?",)),
     Variant("the mask is 1[y > 0], not relu(y): dx = dout · 1[y > 0]", lambda x, d: d * np.maximum(x, 0)),
     Variant("you forgot the mask: dx = dout only where y > 0, 0 elsewhere", lambda x, d: d + 0 * x),
     Variant("the mask must come from the input y, not from dout: dx = dout · 1[y > 0]",
-            lambda x, d: np.where(d > 0, d, 0.0)),
+            lambda x, d: np.where(d > 0, d, 0.0),
+            nudges=('which quantity decides whether the unit was active?',)),
     Variant("the mask is inverted: dout passes where y > 0, not where y <= 0",
             lambda x, d: np.where(x > 0, 0.0, d)),
     Variant("dx is wrong only where y == 0 exactly: the subgradient there is 0 (Eq. 1 puts y = 0 on the "
