@@ -1,0 +1,55 @@
+"""The graded end-of-lesson questions (tinyrect check questionsNN): answers files, tolerance, hints."""
+import runpy
+from pathlib import Path
+
+import pytest
+
+from tinyrect.exercises import questions
+from tinyrect.exercises.checking import grade_part
+
+STUBS = Path(__file__).resolve().parents[1] / "lessons" / "exercises"
+LESSONS = sorted(questions.QUESTIONS)
+
+
+def grade_values(lesson, values):
+    module = questions.module(lesson)
+    return [grade_part(values.get(p.func), p) for p in module.parts()]
+
+
+def test_every_lesson_has_checkable_questions():
+    assert LESSONS == [f"{i:02d}" for i in range(1, 11)]
+    assert all(len(questions.QUESTIONS[lesson]) >= 2 for lesson in LESSONS)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_stub_file_is_generated_and_not_answered_yet(lesson):
+    path = STUBS / f"questions{lesson}.py"
+    assert path.read_text() == questions.stub_text(lesson), "regenerate with questions.stub_text"
+    results = grade_values(lesson, runpy.run_path(str(path)))
+    assert [r.status for r in results] == ["not implemented"] * len(results)
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_right_answers_pass_even_rounded_to_three_digits(lesson):
+    exact = {f"q{i + 1}": q["answer"] for i, q in enumerate(questions.QUESTIONS[lesson])}
+    assert all(r.passed for r in grade_values(lesson, exact))
+    rounded = {k: float(f"{v:.3g}") if isinstance(v, float) else v for k, v in exact.items()}
+    results = grade_values(lesson, rounded)
+    assert all(r.passed for r in results), [(r.func, r.message) for r in results]
+
+
+WRONG = [(lesson, i, value, hint) for lesson in LESSONS for i, q in enumerate(questions.QUESTIONS[lesson])
+         for value, hint in q["wrong"]]
+
+
+@pytest.mark.parametrize("lesson,index,value,hint", WRONG, ids=[f"{w[0]}-q{w[1] + 1}-{w[2]:.3g}" for w in WRONG])
+def test_typical_wrong_answer_fails_with_its_hint(lesson, index, value, hint):
+    part = questions.module(lesson).parts()[index]
+    result = grade_part(value, part)
+    assert result.status == "fail" and hint in result.hints, (result.message, result.hints)
+
+
+def test_a_wrong_type_is_reported_not_crashed():
+    part = questions.module("05").parts()[0]
+    result = grade_part("0.059", part)
+    assert result.status == "fail" and "expected one real number" in result.message
