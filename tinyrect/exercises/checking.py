@@ -90,6 +90,7 @@ class Part:
     driver: Callable | None = None          # called as driver(student_fn, *args, **kwargs) if given
     judge: Callable | None = None           # judge(cases, outputs) -> None or (message, hint)
     requires: str = ""                      # a part this one builds on (see blame_requirements)
+    label: str = ""                         # the name shown, when several parts call one function
 
 
 @dataclass
@@ -316,7 +317,7 @@ def numerical_gradients(forward, args, kwargs, dout, eps=1e-6, max_entries=None,
 def grade_part(fn, part: Part, student_file=None, seconds=TIME_LIMIT, hint_level=None) -> PartResult:
     """Grade one part; hint_level 1, 2, ... picks gentler hints (None: the explicit last level)."""
     result = _grade_part(fn, part, student_file, seconds, hint_level)
-    result.max_points = part.points
+    result.max_points, result.func = part.points, part.label or part.func
     return result
 
 
