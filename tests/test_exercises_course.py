@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinyrect.exercises import grader
-from tinyrect.exercises.checking import grade_part
+from tinyrect.exercises.judging import grade_part
 
 NEW = ("tape", "gradcheck", "maxpool", "measure", "backward", "prelu_init", "deep", "momentum", "moments")
 STUBS = Path(__file__).resolve().parents[1] / "lessons" / "exercises"

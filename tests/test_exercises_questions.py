@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tinyrect.exercises import questions
-from tinyrect.exercises.checking import grade_part
+from tinyrect.exercises.judging import grade_part
 
 STUBS = Path(__file__).resolve().parents[1] / "lessons" / "exercises"
 LESSONS = sorted(questions.QUESTIONS)
@@ -53,3 +53,20 @@ def test_a_wrong_type_is_reported_not_crashed():
     part = questions.module("05").parts()[0]
     result = grade_part("0.059", part)
     assert result.status == "fail" and "expected one real number" in result.message
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_instructor_answers_file_is_generated_and_passes(lesson):
+    from tinyrect.exercises import grader
+    path = grader.SOLUTIONS / f"questions{lesson}.py"
+    assert path.read_text() == questions.answers_text(lesson), "regenerate with questions.answers_text"
+    assert grader.grade(f"questions{lesson}", path).passed
+
+
+def test_a_questions_file_is_graded_through_the_sandbox(tmp_path):
+    from tinyrect.exercises import grader
+    path = tmp_path / "questions05.py"
+    path.write_text(questions.stub_text("05").replace("q1 = ...", "q1 = 0.0589").replace("q2 = ...", "q2 = -30"))
+    result = grader.grade("questions05", path)
+    assert [p.status for p in result.parts] == ["pass", "fail", "not implemented"]
+    assert "29 factors" in result.parts[1].hints[0]

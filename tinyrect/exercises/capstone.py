@@ -2,7 +2,7 @@
 
 The student's capstone.py defines pieces(), returning their functions (prelu_forward/backward,
 conv2d_forward/backward, he_std, xavier_std; usually imported from their exercise files). The
-drivers below run in the graded process: they plug the pieces into tinyrect with `use` and return
+drivers (drivers.py) run in the graded process: they plug the pieces into tinyrect with `use` and return
 plain arrays, which the grader judges:
   1. PReLU on the tape and 2. conv2d on the tape: forward and the gradients that reach every input,
      against the reference (the plug-in path itself);
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyrect.exercises import deep
+from tinyrect.exercises import drivers
 from tinyrect.exercises.checking import Case, Part
 
 NAME = "capstone"
@@ -32,69 +32,6 @@ NEEDS_TINYRECT = True   # the drivers (grader code) import tinyrect inside the g
 TIMEOUT = 180           # seconds: four short trainings
 POINTS = {"PReLU on the tape": 1.0, "conv2d on the tape": 1.0, "Table 2": 2.0, "Fig. 3": 2.0}
 TABLE2_MIN, TABLE2_MARGIN, FIG3_HE_MIN, FIG3_XAVIER_MAX = 0.85, 0.05, 0.85, 0.3
-
-
-def _pieces(fn):
-    from tinyrect.exercises.plug import use
-    return use(fn())
-
-
-def _leaf(a):
-    from tinyrect.tensor import Tensor
-    return Tensor(np.array(a, dtype=np.float64), requires_grad=True)
-
-
-def drive_prelu(fn, x, a, dout):
-    tx, ta = _leaf(x), _leaf(a)
-    y = _pieces(fn).prelu(tx, ta)
-    y.backward(np.array(dout))
-    return y.data, tx.grad, ta.grad
-
-
-def drive_conv(fn, x, w, b, dout, stride=1, padding=0):
-    tx, tw, tb = _leaf(x), _leaf(w), _leaf(b)
-    y = _pieces(fn).conv2d(tx, tw, tb, stride, padding)
-    y.backward(np.array(dout))
-    return y.data, tx.grad, tw.grad, tb.grad
-
-
-def _fit(net, seed, epochs=1, lr=0.01):
-    import tinyrect as tr
-    from tinyrect.data import digits
-    from tinyrect.functional import cross_entropy
-    from tinyrect.train import evaluate
-    ds, rng = digits(), np.random.default_rng(seed)
-    opt = tr.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
-    for _ in range(epochs):
-        perm = rng.permutation(len(ds.x_train))
-        for start in range(0, len(perm), 64):
-            idx = perm[start:start + 64]
-            loss = cross_entropy(net(tr.Tensor(ds.x_train[idx])), ds.y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return evaluate(net, ds.x_test, ds.y_test)[1]
-
-
-def table2(pieces, seed):
-    """Test accuracy of a 3-layer conv net (width 8) after one epoch: [ReLU, the student's PReLU]."""
-    return np.array([_fit(pieces.plain_net(3, 8, activation, "he", seed), seed) for activation in ("relu", "prelu")])
-
-
-def fig3(pieces, seed):
-    """Test accuracy of deep's 30-layer plain net, stds from the student's he_std / xavier_std: [He, Xavier]."""
-    fan_ins, fan_outs = deep.fans()
-    he = np.array([pieces.fns["he_std"](int(n), 0.0) for n in fan_ins], dtype=np.float64)
-    xavier = np.array([pieces.fns["xavier_std"](int(i), int(o)) for i, o in zip(fan_ins, fan_outs)], dtype=np.float64)
-    return np.array([deep.train_plain(stds, 0.002, seed)[0] for stds in (he, xavier)])
-
-
-def drive_table2(fn, seed):
-    return table2(_pieces(fn), seed)
-
-
-def drive_fig3(fn, seed):
-    return fig3(_pieces(fn), seed)
 
 
 def _judge_table2(cases, outputs):
@@ -136,22 +73,20 @@ def parts(seed=2015):
                                               rng.standard_normal(f), rng.standard_normal((shape[0], f, ho, wo))),
                                ("x", "w", "b", "dout"), {"stride": stride, "padding": padding}))
     train_seed = int(rng.integers(1, 10 ** 6))
-    ref = _reference_pieces
-
     def ref_prelu(x, a, dout):
-        return drive_prelu(lambda: ref().fns, x, a, dout)
+        return drivers.plugged_prelu(lambda: _reference_pieces().fns, x, a, dout)
 
     def ref_conv(x, w, b, dout, stride=1, padding=0):
-        return drive_conv(lambda: ref().fns, x, w, b, dout, stride, padding)
+        return drivers.plugged_conv(lambda: _reference_pieces().fns, x, w, b, dout, stride, padding)
 
     run = [Case(f"seed {train_seed}", (train_seed,), ("seed",))]
     return [
-        Part("pieces", ref_prelu, prelu_cases, ("out", "dx", "da"), driver=drive_prelu, label="PReLU on the tape",
+        Part("pieces", ref_prelu, prelu_cases, ("out", "dx", "da"), driver=drivers.plugged_prelu, label="PReLU on the tape",
              points=POINTS["PReLU on the tape"]),
-        Part("pieces", ref_conv, conv_cases, ("out", "dx", "dw", "db"), driver=drive_conv,
+        Part("pieces", ref_conv, conv_cases, ("out", "dx", "dw", "db"), driver=drivers.plugged_conv,
              label="conv2d on the tape", points=POINTS["conv2d on the tape"]),
-        Part("pieces", lambda s: np.zeros(2), run, ("accuracies",), driver=drive_table2, judge=_judge_table2,
+        Part("pieces", lambda s: np.zeros(2), run, ("accuracies",), driver=drivers.table2, judge=_judge_table2,
              label="Table 2", points=POINTS["Table 2"]),
-        Part("pieces", lambda s: np.zeros(2), run, ("accuracies",), driver=drive_fig3, judge=_judge_fig3,
+        Part("pieces", lambda s: np.zeros(2), run, ("accuracies",), driver=drivers.fig3, judge=_judge_fig3,
              label="Fig. 3", points=POINTS["Fig. 3"]),
     ]

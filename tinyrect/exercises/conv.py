@@ -23,6 +23,7 @@ NAME = "conv"
 TITLE = "2-D convolution as im2col + matrix product (NCHW): forward and backward"
 FILENAME = "conv.py"
 FUNCTIONS = ("im2col", "conv2d_forward", "conv2d_backward")
+LESSON = "03"
 
 SPECS = [  # x shape, (F, k), stride, padding
     ((2, 3, 5, 6), (4, 3), 1, 0),    # Wo == F == 4

@@ -1,8 +1,8 @@
 """Checks for the gradcheck exercise (lesson 02): numerical_gradient(f, x, eps) by central differences.
 
 The student's function receives a Python function f (array -> float) and an array x. Only arrays
-and names cross into the graded process, so each case names one of the test functions below and
-the driver hands the function itself to the student. The answer is compared with the ANALYTIC
+and numbers cross into the graded process, so each case names one of drivers.TEST_FUNCTIONS by its
+index and the driver hands the function itself to the student. The answer is compared with the ANALYTIC
 gradient, with eps = 1e-4 so that central differences (error O(ε²) ≈ 1e-8) pass and a one-sided
 difference (error O(ε) ≈ 1e-4) fails.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyrect.exercises.checking import Case, Part, Variant
-from tinyrect.exercises.solutions import gradcheck as ref
+from tinyrect.exercises.drivers import TEST_FUNCTIONS, W, with_test_function
 
 NAME = "gradcheck"
 TITLE = "a finite-difference gradient of your own: central differences, O(ε²)"
@@ -21,21 +21,6 @@ LESSON = "02"
 POINTS = {"numerical_gradient": 1.0}
 EPS = 1e-4
 
-_W = np.linspace(-1.5, 2.0, 12)
-
-
-def _cubic(x):
-    return float(np.sum(x ** 3 - 2 * x))
-
-
-def _softplus_dot(x):
-    return float(np.sum(np.logaddexp(0.0, x) * _W[: x.size].reshape(x.shape)))
-
-
-def _tanh_quad(x):
-    return float(np.tanh(x.ravel() @ x.ravel() / 4) + np.prod(x.ravel()[:2]))
-
-
 def _tanh_quad_grad(x):
     flat = x.ravel()
     g = (1 - np.tanh(flat @ flat / 4) ** 2) * flat / 2
@@ -44,23 +29,19 @@ def _tanh_quad_grad(x):
     return g.reshape(x.shape)
 
 
-FUNCS = {   # name: (f, its analytic gradient)
-    "cubic": (_cubic, lambda x: 3 * x ** 2 - 2),
-    "softplus_dot": (_softplus_dot, lambda x: _W[: x.size].reshape(x.shape) / (1 + np.exp(-x))),
-    "tanh_quad": (_tanh_quad, _tanh_quad_grad),
-}
-
-
-def drive(fn, f, x, eps=EPS):
-    return fn(FUNCS[f][0], x, eps)
+GRADIENTS = (   # the analytic gradients of drivers.TEST_FUNCTIONS, in the same order
+    lambda x: 3 * x ** 2 - 2,
+    lambda x: W[: x.size].reshape(x.shape) / (1 + np.exp(-x)),
+    _tanh_quad_grad,
+)
 
 
 def _analytic(f, x, eps=EPS):
-    return FUNCS[f][1](x)
+    return GRADIENTS[int(f)](x)
 
 
 def _variant(body):
-    return lambda f, x, eps=EPS: body(FUNCS[f][0], np.array(x, dtype=np.float64), eps)
+    return lambda f, x, eps=EPS: body(TEST_FUNCTIONS[int(f)], np.array(x, dtype=np.float64), eps)
 
 
 def _each(x, value):
@@ -113,8 +94,8 @@ CATALOGUE = [
 def parts(seed=2):
     rng = np.random.default_rng(seed)
     cases = []
-    for f, shape in [("cubic", (5,)), ("softplus_dot", (3, 4)), ("tanh_quad", (2, 3)), ("cubic", (2, 2, 2))]:
+    for f, shape in [(0, (5,)), (1, (3, 4)), (2, (2, 3)), (0, (2, 2, 2))]:
         x = rng.uniform(-2, 2, shape)
-        cases.append(Case(f"{f}, x {shape}", (f, x), ("f", "x"), {"eps": EPS}))
-    return [Part("numerical_gradient", _analytic, cases, ("grad",), catalogue=CATALOGUE, driver=drive,
+        cases.append(Case(f"{TEST_FUNCTIONS[f].__name__}, x {shape}", (f, x), ("f", "x"), {"eps": EPS}))
+    return [Part("numerical_gradient", _analytic, cases, ("grad",), catalogue=CATALOGUE, driver=with_test_function,
                  tol=1e-6, points=POINTS["numerical_gradient"])]

@@ -17,6 +17,7 @@ NAME = "init"
 TITLE = "fans (n = k²c, n̂ = k²d) and the stds of He (Eq. 10, 15) and Xavier initialization"
 FILENAME = "init.py"
 FUNCTIONS = ("compute_fans", "he_std", "xavier_std")
+LESSON = "07"
 
 SQRT = math.sqrt
 

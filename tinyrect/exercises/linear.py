@@ -15,6 +15,7 @@ NAME = "linear"
 TITLE = "fully connected layer y = W x + b (Eq. 5) on a batch: forward and backward"
 FILENAME = "linear.py"
 FUNCTIONS = ("linear_forward", "linear_backward")
+LESSON = "02"
 
 
 def _cases():

@@ -156,3 +156,90 @@ class Pieces:
         fc = nn.Linear(width * in_shape[1] * in_shape[2], classes)
         fc.weight.data[...] = rng.standard_normal(fc.weight.shape) * std(fc.weight.shape[1], classes)
         return nn.Sequential(*layers, nn.Flatten(), fc)
+
+
+# ----------------------------------------------------------------------------- small experiments
+DEPTH, WIDTH, EPOCHS, BATCH = 30, 64, 20, 64   # the deep exercise's 30-layer plain net on digits
+
+
+def fans():
+    """Fan-in and fan-out of the 30 layers of the deep exercise's plain net (64 → 64 ... → 10)."""
+    return np.array([64] + [WIDTH] * (DEPTH - 1)), np.array([WIDTH] * (DEPTH - 1) + [10])
+
+
+def train_plain(stds, lr, seed, epochs=EPOCHS):
+    """29 × [fc 64 → 64, ReLU] + fc → 10 on the 8×8 digits flattened, layer l's weights N(0, stds[l]²),
+    bias 0, SGD (momentum 0.9, batch 64, rate lr). Returns (test accuracy, last loss; nan if it
+    diverged)."""
+    import math
+
+    import tinyrect as tr
+    from tinyrect import nn
+    from tinyrect.data import digits
+    from tinyrect.functional import cross_entropy
+    from tinyrect.optim import NonFiniteLossError
+    from tinyrect.train import evaluate
+
+    ds = digits()
+    x, y = ds.x_train.reshape(len(ds.x_train), -1), ds.y_train
+    rng = np.random.default_rng(seed)
+    fan_ins, fan_outs = fans()
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(fan_ins, fan_outs)):
+        layer = nn.Linear(int(n_in), int(n_out))
+        layer.weight.data[...] = rng.standard_normal(layer.weight.shape) * float(stds[i])
+        layer.bias.data[...] = 0
+        layers += [layer, nn.ReLU()] if i < len(fan_ins) - 1 else [layer]
+    model = nn.Sequential(*layers)
+    opt = tr.optim.SGD(model.parameters(), lr=float(lr), momentum=0.9)
+    loss = math.nan
+    with np.errstate(all="ignore"):
+        try:
+            for _ in range(epochs):
+                perm = rng.permutation(len(x))
+                for start in range(0, len(x), BATCH):
+                    idx = perm[start:start + BATCH]
+                    out = cross_entropy(model(tr.Tensor(x[idx])), y[idx])
+                    loss = float(out.data)
+                    if not math.isfinite(loss):
+                        return 0.0, math.nan
+                    opt.zero_grad()
+                    out.backward()
+                    opt.step()
+        except (NonFiniteLossError, FloatingPointError):
+            return 0.0, math.nan
+        _, acc = evaluate(model, ds.x_test.reshape(len(ds.x_test), -1), ds.y_test)
+    return float(acc), loss
+
+
+def _fit(net, seed, epochs=1, lr=0.01):
+    import tinyrect as tr
+    from tinyrect.data import digits
+    from tinyrect.functional import cross_entropy
+    from tinyrect.train import evaluate
+    ds, rng = digits(), np.random.default_rng(seed)
+    opt = tr.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    for _ in range(epochs):
+        perm = rng.permutation(len(ds.x_train))
+        for start in range(0, len(perm), 64):
+            idx = perm[start:start + 64]
+            loss = cross_entropy(net(tr.Tensor(ds.x_train[idx])), ds.y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return float(evaluate(net, ds.x_test, ds.y_test)[1])
+
+
+def table2(pieces: Pieces, seed) -> np.ndarray:
+    """Table 2 at small scale: test accuracy of a 3-layer conv net (width 8, the student's convs) after
+    one epoch on digits, [with ReLU, with the student's PReLU]."""
+    return np.array([_fit(pieces.plain_net(3, 8, activation, "he", seed), seed) for activation in ("relu", "prelu")])
+
+
+def fig3(pieces: Pieces, seed) -> np.ndarray:
+    """Fig. 3 at small scale: test accuracy of the 30-layer plain net (train_plain, lr 0.002) with the
+    student's he_std and xavier_std, [He, Xavier]."""
+    fan_ins, fan_outs = fans()
+    he = [pieces.fns["he_std"](int(n), 0.0) for n in fan_ins]
+    xavier = [pieces.fns["xavier_std"](int(i), int(o)) for i, o in zip(fan_ins, fan_outs)]
+    return np.array([train_plain(np.array(s, dtype=np.float64), 0.002, seed)[0] for s in (he, xavier)])

@@ -17,6 +17,7 @@ NAME = "prelu"
 TITLE = "PReLU forward and backward, Eq. (1)-(3): dx and the gradient of the slope a"
 FILENAME = "prelu.py"
 FUNCTIONS = ("prelu_forward", "prelu_backward")
+LESSON = "04"
 
 
 def _cases():

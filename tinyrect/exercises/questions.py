@@ -14,6 +14,7 @@ import textwrap
 import types
 
 from tinyrect.exercises.checking import Case, Part, Variant
+from tinyrect.exercises.drivers import answer, answer_int
 
 TOL = 0.01   # relative: three significant digits
 F32_EPS, F64_EPS = 2.0 ** -23, 2.0 ** -52
@@ -105,14 +106,6 @@ QUESTIONS = {
 }
 
 
-def _driver(kind):
-    def drive(value):
-        if value is Ellipsis:
-            raise NotImplementedError("not answered yet")
-        return (value,) if kind == "ints" else value
-    return drive
-
-
 def _answer(value, kind):
     return lambda: (value,) if kind == "ints" else value
 
@@ -125,7 +118,7 @@ def module(lesson: str):
     def parts(seed=None):
         return [Part(name, _answer(q["answer"], q["kind"]), [Case(q["text"][:60], (), ())], (name,), kind=q["kind"],
                      catalogue=[Variant(hint, _answer(value, q["kind"])) for value, hint in q["wrong"]],
-                     driver=_driver(q["kind"]), tol=q["tol"], points=q["points"])
+                     driver=answer_int if q["kind"] == "ints" else answer, tol=q["tol"], points=q["points"])
                 for name, q in zip(names, questions)]
 
     return types.SimpleNamespace(
@@ -145,3 +138,12 @@ def stub_text(lesson: str) -> str:
         lines += textwrap.wrap(f"Q{i + 1}. {q['text']}", 98, initial_indent="# ", subsequent_indent="#     ")
         lines += [f"q{i + 1} = ...", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def answers_text(lesson: str) -> str:
+    """The instructor's answers file (tinyrect/exercises/solutions/questionsNN.py): the stub with the
+    values filled in, so that `tinyrect check --solutions` grades it like a student's file."""
+    text = stub_text(lesson)
+    for i, q in enumerate(QUESTIONS[lesson]):
+        text = text.replace(f"\nq{i + 1} = ...\n", f"\nq{i + 1} = {q['answer']!r}\n")
+    return text

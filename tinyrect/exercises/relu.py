@@ -15,6 +15,7 @@ NAME = "relu"
 TITLE = "ReLU forward and backward: f(y) = max(0, y), dx = dout·1[y > 0]"
 FILENAME = "relu.py"
 FUNCTIONS = ("relu_forward", "relu_backward")
+LESSON = "04"
 
 
 def _cases():

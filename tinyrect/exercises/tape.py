@@ -2,7 +2,7 @@
 
 softplus(x) and mul(a, b) receive tinyrect Tensors and must return a Tensor built with
 `type(x)._from_op(data, parents, backward, op)`, where backward(dout) returns one gradient per
-parent. The driver below (run inside the graded process) builds float64 leaf Tensors, calls the
+parent. The drivers (drivers.py, run inside the graded process) builds float64 leaf Tensors, calls the
 student's op, runs backward with a random dout and returns plain arrays: the output and the
 gradients that reached the leaves. In the last `mul` cases a and b are the SAME tensor: the tape
 adds the two gradients, which is only right if the backward neither writes into dout nor returns
@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyrect.exercises.checking import Case, Part, Variant
+from tinyrect.exercises.drivers import tape_binary, tape_unary
 from tinyrect.exercises.solutions import tape as ref
 
 NAME = "tape"
@@ -20,45 +21,8 @@ TITLE = "two new ops on the tape (Tensor._from_op): softplus and mul, gradient a
 FILENAME = "tape.py"
 FUNCTIONS = ("softplus", "mul")
 LESSON = "01"
+NEEDS_TINYRECT = True   # the drivers build tinyrect Tensors in the graded process
 POINTS = {"softplus": 1.0, "mul": 1.0}
-
-
-def _leaf(array):
-    from tinyrect.tensor import Tensor
-    return Tensor(np.array(array, dtype=np.float64), requires_grad=True)
-
-
-def _output(y, name):
-    from tinyrect.tensor import Tensor
-    if not isinstance(y, Tensor):
-        raise TypeError(f"{name} must return a Tensor made by type(x)._from_op(data, parents, backward, op), "
-                        f"not a {type(y).__name__}")
-    if not y.requires_grad:
-        raise ValueError(f"the Tensor {name} returned is not on the tape (no parents that need a gradient): "
-                         f"build it with type(x)._from_op(data, (x,), backward, '{name}')")
-    return y
-
-
-def _grad(t, name):
-    if t.grad is None:
-        raise ValueError(f"no gradient reached {name}: backward(dout) must return one gradient per parent, "
-                         f"in the order of the parents tuple")
-    return np.array(t.grad, dtype=np.float64)
-
-
-def drive_unary(op, x, dout):
-    t = _leaf(x)
-    y = _output(op(t), "softplus")
-    y.backward(np.array(dout))
-    return np.array(y.data, dtype=np.float64), _grad(t, "x")
-
-
-def drive_binary(op, a, b, dout, same=False):
-    ta = _leaf(a)
-    tb = ta if same else _leaf(b)
-    y = _output(op(ta, tb), "mul")
-    y.backward(np.array(dout))
-    return np.array(y.data, dtype=np.float64), _grad(ta, "a"), _grad(tb, "b")
 
 
 def _unary(forward, local):
@@ -66,7 +30,7 @@ def _unary(forward, local):
     def op(t):
         data = t.data
         return type(t)._from_op(forward(data), (t,), lambda d: (local(data, d),), "softplus")
-    return lambda x, dout: drive_unary(op, x, dout)
+    return lambda x, dout: tape_unary(op, x, dout)
 
 
 def _binary(local):
@@ -74,7 +38,7 @@ def _binary(local):
     def op(ta, tb):
         a, b = ta.data, tb.data
         return type(ta)._from_op(a * b, (ta, tb), lambda d: local(a, b, d), "mul")
-    return lambda a, b, dout, same=False: drive_binary(op, a, b, dout, same)
+    return lambda a, b, dout, same=False: tape_binary(op, a, b, dout, same)
 
 
 SP = lambda x: np.logaddexp(0.0, x)  # noqa: E731
@@ -126,8 +90,8 @@ def _cases(seed):
 def parts(seed=1502):
     unary, binary = _cases(seed)
     return [
-        Part("softplus", lambda x, dout: drive_unary(ref.softplus, x, dout), unary, ("out", "dx"),
-             catalogue=SOFTPLUS_CATALOGUE, driver=drive_unary, points=POINTS["softplus"]),
-        Part("mul", lambda a, b, dout, same=False: drive_binary(ref.mul, a, b, dout, same), binary,
-             ("out", "da", "db"), catalogue=MUL_CATALOGUE, driver=drive_binary, points=POINTS["mul"]),
+        Part("softplus", lambda x, dout: tape_unary(ref.softplus, x, dout), unary, ("out", "dx"),
+             catalogue=SOFTPLUS_CATALOGUE, driver=tape_unary, points=POINTS["softplus"]),
+        Part("mul", lambda a, b, dout, same=False: tape_binary(ref.mul, a, b, dout, same), binary,
+             ("out", "da", "db"), catalogue=MUL_CATALOGUE, driver=tape_binary, points=POINTS["mul"]),
     ]

@@ -15,6 +15,7 @@ NAME = "variance"
 TITLE = "the forward and backward variance products of Eq. (9) and Eq. (13), with PReLU's (1 + a²)"
 FILENAME = "variance.py"
 FUNCTIONS = ("forward_variance_ratio", "backward_variance_ratio")
+LESSON = "05"
 
 
 def _catalogue(n):
