@@ -301,3 +301,52 @@ def test_inputs_follow_the_seed(name):
         assert differ, name
     result = grader.grade(name, grader.SOLUTIONS / f"{name}.py")
     assert result.passed
+
+
+# --------------------------------------------------------------------------- credit and seeds
+def test_class_csv_gives_points_per_part(tmp_path, capsys):
+    import csv
+    from grader_helpers import check
+    source = (grader.SOLUTIONS / "conv.py").read_text()
+    for student, text in (("alice", source), ("bob", source.replace("db = dy_col.sum(axis=1)", "db = dy_col.mean(axis=1)"))):
+        (tmp_path / "class" / student).mkdir(parents=True)
+        (tmp_path / "class" / student / "conv.py").write_text(text)
+    target = tmp_path / "grades.csv"
+    assert check(["conv", "--path", str(tmp_path / "class"), "--csv", str(target), "--seed", "3"]) == 1
+    assert "inputs drawn with --seed 3" in capsys.readouterr().out
+    rows = {r["student"]: r for r in csv.DictReader(target.open())}
+    assert rows["alice"]["score"] == rows["alice"]["max_score"] == "4"
+    bob = rows["bob"]
+    assert (bob["conv"], bob["score"], bob["max_score"]) == ("fail", "2", "4")
+    assert (bob["conv:im2col"], bob["conv:conv2d_forward"], bob["conv:conv2d_backward"]) == ("1", "1", "0")
+
+
+def test_a_hard_coded_answer_fails_with_another_seed(tmp_path):
+    """Outputs memorized for one run's inputs (keyed by shape) pass that run and fail the next."""
+    part = grader.exercise("momentum").parts(seed=21)[0]
+    table = {c.args[0].shape: tuple(o.tolist() for o in part.reference(*c.args)) for c in part.cases}
+    path = tmp_path / "momentum.py"
+    path.write_text("import numpy as np\nTABLE = " + repr(table) + "\n"
+                    "def momentum_step(p, grad, velocity, lr, momentum, weight_decay, is_slope):\n"
+                    "    new_p, v = TABLE[p.shape]\n    return np.array(new_p), np.array(v)\n")
+    assert grader.grade("momentum", path, settings=grader.Settings(seed=21)).passed
+    assert not grader.grade("momentum", path, settings=grader.Settings(seed=22)).passed
+
+
+def test_each_run_draws_a_seed_and_shows_it(tmp_path, capsys):
+    from grader_helpers import check
+    assert check(["--solutions", "relu"]) == 0
+    out = capsys.readouterr().out
+    assert "inputs drawn with --seed " in out
+
+
+def test_im2col_failure_is_blamed_before_the_downstream_parts(tmp_path):
+    source = (grader.SOLUTIONS / "conv.py").read_text().replace(
+        "cols[:, ki, kj] = window.transpose(1, 0, 2, 3)", "cols[:, kj, ki] = window.transpose(1, 0, 2, 3)")
+    path = tmp_path / "conv.py"
+    path.write_text(source)
+    result = grader.grade("conv", path)
+    im2col, forward, backward = result.parts
+    assert im2col.status == "fail" and "ki (the kernel row) comes before kj" in im2col.hints[0]
+    assert forward.status == backward.status == "fail"
+    assert forward.hints == backward.hints == [forward.hints[0]] and forward.hints[0].startswith("fix im2col first")

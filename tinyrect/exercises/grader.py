@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import os
 import sys
 import time
 import warnings
@@ -248,7 +249,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-hint", type=int, choices=(1, 2, 3), default=None, metavar="LEVEL",
                         help="the instructor's cap on the hint level (e.g. 1 in an exam)")
     parser.add_argument("--seed", type=int, default=None, metavar="N",
-                        help="draw the test inputs with this seed (exercises that support it)")
+                        help="draw the test inputs with this seed (default: a new one per run, shown with the results)")
     parser.epilog = "Exit code 0 only when every requested exercise passes; 1 otherwise, 2 on bad usage, 130 on Ctrl-C."
 
 
@@ -285,7 +286,9 @@ def run(args) -> int:
         return _usage(f"unknown exercise {', '.join(unknown)}; choose from {', '.join(EXERCISES)} "
                       f"(tinyrect check --list)")
     names = list(dict.fromkeys(args.exercise)) or list(EXERCISES)
-    settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=args.seed,
+    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big") % 10 ** 6
+    args.seed = seed   # a fresh seed per run, shown with the results: a hard-coded answer fails the next run
+    settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=seed,
                         hint=args.hint, max_hint=args.max_hint)
     try:
         if args.solutions:
@@ -327,7 +330,7 @@ def _finish_single(results, args) -> int:
     print_report(results)
     label = "solutions" if args.solutions else Path(args.path).stem if args.path else Path.cwd().name
     if args.seed is not None:
-        print(f"inputs drawn with --seed {args.seed}")
+        print(f"inputs drawn with --seed {args.seed} (rerun with it to get the same inputs)")
     if args.csv:
         write_csv(Path(args.csv), [(label, results)], [r.name for r in results])
         print(f"wrote {args.csv}")
@@ -360,5 +363,6 @@ def _grade_class(folder: Path, names, args, settings: Settings) -> int:
               f"'not graded' in {target}", file=sys.stderr)
         return 130
     everyone = sum(all(r.passed for r in results) for _, results in rows)
-    print(f"{everyone}/{len(rows)} students pass every exercise ({', '.join(names)}); wrote {target}")
+    print(f"{everyone}/{len(rows)} students pass every exercise ({', '.join(names)}); wrote {target}; "
+          f"inputs drawn with --seed {settings.seed}")
     return 0 if everyone == len(rows) else 1

@@ -18,8 +18,8 @@ FUNCTIONS = ("linear_forward", "linear_backward")
 LESSON = "02"
 
 
-def _cases():
-    rng = np.random.default_rng(5)
+def _cases(seed):
+    rng = np.random.default_rng(seed)
     cases = []
     for n_batch, n_in, n_out in [(5, 4, 3), (4, 4, 4), (7, 2, 5), (3, 6, 1)]:
         x = rng.standard_normal((n_batch, n_in))
@@ -90,12 +90,13 @@ def _backward_exception_hint(exc, case):
     return ""
 
 
-def parts():
-    cases = _cases()
+def parts(seed=5):
+    cases = _cases(seed)
     forward_cases = [Case(c.label, c.args[:3], c.names[:3], smooth=True) for c in cases]
     return [
         Part("linear_forward", ref.linear_forward, forward_cases, catalogue=FORWARD_CATALOGUE,
              shape_hint=_shape_hint, exception_hint=_exception_hint),
         Part("linear_backward", ref.linear_backward, cases, ("dx", "dw", "db"), catalogue=BACKWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_backward_exception_hint, fd_forward=ref.linear_forward),
+             shape_hint=_shape_hint, exception_hint=_backward_exception_hint, fd_forward=ref.linear_forward,
+             points=2.0),
     ]

@@ -20,8 +20,8 @@ FUNCTIONS = ("prelu_forward", "prelu_backward")
 LESSON = "04"
 
 
-def _cases():
-    rng = np.random.default_rng(1502_01852)
+def _cases(seed):
+    rng = np.random.default_rng(seed)
     specs = [  # (x shape, a values, exact zeros?)
         ((4, 3), [-0.35], True),
         ((5, 4), [0.1, 1.7, -0.6, 0.45], True),
@@ -157,12 +157,12 @@ def _exception_hint(exc, case):
     return ""
 
 
-def parts():
-    cases = _cases()
+def parts(seed=1502_01852):
+    cases = _cases(seed)
     forward_cases = [Case(c.label, c.args[:2], c.names[:2], smooth=c.smooth) for c in cases]
     return [
         Part("prelu_forward", ref.prelu_forward, forward_cases, ("out",), catalogue=FORWARD_CATALOGUE,
              shape_hint=_shape_hint, exception_hint=_exception_hint),
         Part("prelu_backward", ref.prelu_backward, cases, ("dx", "da"), catalogue=BACKWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_exception_hint, fd_forward=ref.prelu_forward),
+             shape_hint=_shape_hint, exception_hint=_exception_hint, fd_forward=ref.prelu_forward, points=2.0),
     ]
