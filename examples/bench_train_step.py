@@ -3,8 +3,8 @@ the Fig. 3 net of `tinyrect reproduce`), tinyrect vs the same net in PyTorch.
 
     python examples/bench_train_step.py [--repeats 10] [--threads 2]
 
-Prints the median time per step of each and their ratio (tinyrect / PyTorch; the project's
-target is <= 1.5). The same measurement runs inside `tinyrect bench`.
+Prints the median time per step of each and their ratio (tinyrect / PyTorch). The same
+measurement runs inside `tinyrect bench`.
 """
 import argparse
 import json

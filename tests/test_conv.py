@@ -5,7 +5,7 @@ import pytest
 
 import tinyrect as tr
 from tinyrect import functional as F
-from tinyrect.functional import conv as conv_module
+from tinyrect.kernels import conv as conv_module
 from tinyrect.kernels import reference as ref
 from test_kernels import conv_geometry
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import tinyrect as tr
-from tinyrect.functional import conv as C
+from tinyrect import functional as F
+from tinyrect.kernels import conv as C
 
 
 def _grads(threads, interleave=False, twice=False):
@@ -15,10 +16,10 @@ def _grads(threads, interleave=False, twice=False):
     x = tr.Tensor(rng.standard_normal((7, 3, 6, 5)), requires_grad=True)
     w = tr.Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     b = tr.Tensor(rng.standard_normal(4), requires_grad=True)
-    out = C.conv2d(x, w, b, padding=1)
+    out = F.conv2d(x, w, b, padding=1)
     other = tr.Tensor(rng.standard_normal((7, 3, 6, 5)))
     if interleave:   # fills the scratch buffers with another input's columns
-        C.conv2d(other, w, b, padding=1)
+        F.conv2d(other, w, b, padding=1)
     dout = rng.standard_normal(out.shape)
     out.backward(dout, retain_graph=twice)
     if twice:
@@ -42,7 +43,7 @@ def test_gradients_do_not_depend_on_threads_or_interleaved_calls(monkeypatch, th
 def test_chunks_are_balanced_and_cover_the_batch():
     tr.set_num_threads(2)
     for N, bps in [(64, 144 * 64 * 4), (64, 288 * 1024 * 4), (5, 1000), (3, 10 ** 7), (1, 8)]:
-        chunks = C._chunks(N, bps)
+        chunks = C.chunks(N, bps)
         assert chunks[0][0] == 0 and chunks[-1][1] == N
         assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
         sizes = [n1 - n0 for n0, n1 in chunks]

@@ -250,9 +250,11 @@ def momentum_step(p, grad, velocity, lr, momentum, weight_decay, is_slope):
 
 
 def write_student(folder, name, source):
+    """The reference's source inlined (no tinyrect needed: a fast start), then the student's change."""
+    from test_exercises_catalogue import inline_reference
     path = folder / f"{name}.py"
-    path.write_text(f"import math\nimport numpy as np\nfrom tinyrect.exercises.solutions.{name} import *\n\n"
-                    + textwrap.dedent(source))
+    path.write_text(inline_reference(f"import math\nimport numpy as np\nfrom tinyrect.exercises.solutions.{name} "
+                                     f"import *\n") + "\n" + textwrap.dedent(source))
     return path
 
 

@@ -111,3 +111,11 @@ def test_json_is_gradescope_results(tmp_path, capsys):
     assert check(["prelu", "--path", str(tmp_path), "--json", str(target)]) == 1   # a student folder: fine
     make_class(tmp_path / "class")
     assert check(["prelu", "--path", str(tmp_path / "class"), "--json", str(target)]) == 2
+
+
+def test_an_unwritable_csv_or_json_is_refused_before_grading(tmp_path, capsys):
+    make_class(tmp_path / "class")
+    for flag, target in (("--csv", "/proc/x/grades.csv"), ("--json", "/dev/null/results.json"), ("--csv", str(tmp_path))):
+        assert check(["relu", "--path", str(tmp_path / "class"), flag, target]) == 2
+        err = capsys.readouterr().err
+        assert f"cannot write {target}" in err and flag in err and "Traceback" not in err

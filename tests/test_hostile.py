@@ -30,6 +30,7 @@ REASONS = {
     "patch_tinyrect": "out: rel error",
     "reference_pkgutil": "importing the reference solution (tinyrect.exercises.solutions) is not allowed",
     "reference_file": "raised ImportError: importing the reference solution",
+    "reference_symlink": "raised ImportError: importing the reference solution",
     "flood": "flooded its output (more than 1,048,576 bytes printed) in prelu_forward",
     "memory": "raised MemoryError",
     "channel": "garbled the grader's channel in prelu_forward",
@@ -77,7 +78,7 @@ def test_a_mixed_class_run_finishes_with_a_complete_csv(tmp_path, capsys):
     target = tmp_path / "grades.csv"
     assert check(["prelu", "--path", str(folder), "--csv", str(target), *LIMITS]) == 1
     out = capsys.readouterr().out
-    assert "2/18 students pass every exercise (prelu)" in out
+    assert "2/19 students pass every exercise (prelu)" in out
     rows = {r["student"]: r for r in csv.DictReader(target.open())}
     assert list(rows) == sorted(rows) and set(rows) == set(REASONS) | {"alice", "bob", "carol"}
     assert rows["alice"]["prelu"] == rows["carol"]["prelu"] == "pass"
@@ -118,7 +119,7 @@ def test_limits_are_checked_as_arguments(capsys):
 # --------------------------------------------------------------------------- the wire format
 def test_values_cross_the_wire_as_they_were():
     values = [np.arange(6.0).reshape(2, 3), np.float32(1.5), np.int64(7), 3, 2.5, True, None, float("nan"),
-              (1, 2, np.int64(3)), [np.zeros(2), "text"], {"a": 1}, np.array([object()], dtype=object)]
+              (1, 2, np.int64(3)), [np.zeros(2), "text"], {"a": np.ones(1)}, np.array([object()], dtype=object), {1, 2}]
     arrays = {}
     nodes = [child.encode(v, arrays) for v in values]
     frame = child.FrameBuffer()
@@ -132,9 +133,10 @@ def test_values_cross_the_wire_as_they_were():
     assert type(back[1]) is np.float32 and back[1] == 1.5 and type(back[2]) is np.int64
     assert back[3:7] == [3, 2.5, True, None] and np.isnan(back[7])
     assert back[8] == (1, 2, 3) and isinstance(back[8], tuple) and type(back[8][2]) is np.int64
-    assert isinstance(back[9], list) and child.type_name(back[9][1]) == "str"
-    assert child.type_name(back[10]) == "dict" and repr(back[10]) == "{'a': 1}"
-    assert child.type_name(back[11]) == "ndarray"
+    assert isinstance(back[9], list) and back[9][1] == "text"
+    assert list(back[10]) == ["a"] and np.array_equal(back[10]["a"], np.ones(1))
+    assert child.type_name(back[11]) == "ndarray" and child.type_name(back[12]) == "set"
+    assert repr(back[12]) == "{1, 2}"
 
 
 def test_garbage_on_the_channel_is_refused():
@@ -142,3 +144,28 @@ def test_garbage_on_the_channel_is_refused():
     frame.feed(b"\x00garbage" * 10)
     with pytest.raises(ValueError, match="not a grader frame"):
         frame.pop()
+
+
+def test_another_copy_of_the_reference_on_the_disk_is_refused_too(tmp_path):
+    copy = tmp_path / "site" / "tinyrect" / "exercises" / "solutions"
+    copy.mkdir(parents=True)
+    shutil.copy(grader.SOLUTIONS / "prelu.py", copy / "prelu.py")
+    path = write(tmp_path / "student", "prelu.py", f"""
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("copied", {str(copy / "prelu.py")!r})
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        prelu_forward, prelu_backward = module.prelu_forward, module.prelu_backward
+        """)
+    result = grader.grade("prelu", path)
+    assert result.status == "error" and "importing the reference solution" in result.message, result.message
+
+
+def test_a_flaw_in_judging_one_answer_stops_only_that_part(tmp_path, monkeypatch):
+    def broken(prep, replies):
+        raise IndexError("a hint function that did not expect this answer")
+
+    monkeypatch.setattr(grader, "judge_part", broken)
+    result = grader.grade("relu", write(tmp_path, "relu.py", (grader.SOLUTIONS / "relu.py").read_text()))
+    assert result.status == "error" and not result.passed
+    assert all("could not judge this answer (IndexError" in p.message for p in result.parts)

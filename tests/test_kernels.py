@@ -204,6 +204,62 @@ def test_reference_conv_matches_im2col_times_weights():
     np.testing.assert_allclose(y, y2, rtol=1e-10, atol=1e-12)
 
 
+def test_reference_conv_backward_is_the_adjoint_of_the_reference_conv():
+    """conv is bilinear in (x, w): Σ dy·conv(x, w) = Σ dx·x = Σ dw·w for the reference backward's
+    dx, dw (Euler's identity for linear maps), and db = Σ dy; a wrong index in either loop
+    breaks one of the equalities."""
+    for seed in range(6):
+        g = conv_geometry(seed)
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"]))
+        w = rng.standard_normal((3, g["C"], *g["k"]))
+        y = ref.conv2d_reference(x, w, None, g["s"], g["p"], g["d"])
+        dy = rng.standard_normal(y.shape)
+        dx, dw, db = ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])
+        total = np.sum(dy * y)
+        np.testing.assert_allclose([np.sum(dx * x), np.sum(dw * w)], [total, total], rtol=1e-10)
+        for direction in range(2):            # and a finite difference along a random direction
+            v = rng.standard_normal(x.shape if direction == 0 else w.shape)
+            args = (x + 1e-6 * v, w) if direction == 0 else (x, w + 1e-6 * v)
+            slope = np.sum(dy * (ref.conv2d_reference(*args, None, g["s"], g["p"], g["d"]) - y)) / 1e-6
+            np.testing.assert_allclose(slope, np.sum((dx, dw)[direction] * v), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)))
+
+
+def fast_conv(x, w, b, g, dy):
+    """kernels/conv.py's forward and backward, called as functional.conv2d calls them."""
+    from tinyrect.functional import geometry
+    from tinyrect.kernels import conv as kconv
+
+    ph, pw = g["p"]
+    geo = geometry.conv_output(g["H"], g["W"], g["k"], g["s"], (ph, ph, pw, pw), g["d"])
+    w_col = w.reshape(w.shape[0], -1)
+    w_aug = w_col if b is None else np.hstack([w_col, b[:, None]])
+    y = kconv.forward(x, w_aug, geo)
+    return (y,) + kconv.backward(x, w_col, dy, geo, has_bias=b is not None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(20))
+def test_fast_conv_forward_and_backward_match_the_references(seed, dtype):
+    """Odd sizes, strides 1-3, padding 0-3, dilation 1-2, with and without bias, many chunks."""
+    g = conv_geometry(seed)
+    rng = np.random.default_rng(300 + seed)
+    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"])).astype(dtype)
+    w = rng.standard_normal((5, g["C"], *g["k"])).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype) if seed % 2 else None
+    expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
+    dy = rng.standard_normal(expected.shape).astype(dtype)
+    y, dx, dw, db = fast_conv(x, w, b, g, dy)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    assert y.dtype == dx.dtype == dw.dtype == dtype
+    np.testing.assert_allclose(y, expected, **tol)
+    for got, want in zip((dx, dw.reshape(w.shape), db),
+                         ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
+        if got is not None:
+            np.testing.assert_allclose(got, want, **tol)
+
+
 # ----------------------------------------------------------------------------- environment
 def test_unwritable_cache_folders_fall_back_to_a_temporary_folder(tmp_path, monkeypatch):
     import numba

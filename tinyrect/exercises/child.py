@@ -8,7 +8,9 @@ sends back what they returned, as plain values and arrays.
 
 Wire format: a frame is MAGIC, the header's length (u32), the blob's length (u64), then a JSON
 header and a blob that is an `.npz` archive (read with allow_pickle=False: no pickle either way).
-Values are encoded by `encode` as JSON nodes; arrays travel in the blob, named by the node.
+Values are encoded by `encode` as JSON nodes: None, bools, ints, floats, strings, tuples, lists and
+dicts with string keys as themselves, arrays and NumPy scalars in the blob (named by their node),
+anything else as an `Opaque` stand-in (its type name and repr).
 
 Conversation (parent -> child, then child's reply):
   {"op": "setup", "path", "sys_path", "block", "memory", "cpu", "drivers"}
@@ -104,7 +106,7 @@ def read_frame(fd: int):
 
 # ----------------------------------------------------------------------------- values
 class Opaque:
-    """A value that is not an answer (a string, a dict, an object): its type name and a short repr."""
+    """A value the wire does not carry (an object, a set, a function): its type name and a short repr."""
 
     def __init__(self, type_name: str, text: str):
         self.type_name, self.text = type_name, text
@@ -131,15 +133,15 @@ def encode(value, arrays: dict, depth: int = 0) -> dict:
         key = f"a{len(arrays)}"
         arrays[key] = np.asarray(value)
         return {"t": "array" if isinstance(value, np.ndarray) else "scalar", "k": key}
-    if isinstance(value, str) and len(value) <= 200:   # e.g. an argument like mode="fan_in"
-        return {"t": "py", "v": value}
-    if value is None or isinstance(value, (bool, int, float)):
+    if value is None or isinstance(value, (bool, int, float, str)):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 1 << 62:
             return {"t": "other", "type": "int", "repr": _short_repr(value)}
         return {"t": "py", "v": value}
     if isinstance(value, (tuple, list)) and depth < 4 and len(value) <= MAX_ITEMS:
         return {"t": "tuple" if isinstance(value, tuple) else "list",
                 "items": [encode(v, arrays, depth + 1) for v in value]}
+    if isinstance(value, dict) and depth < 4 and len(value) <= MAX_ITEMS and all(type(k) is str for k in value):
+        return {"t": "dict", "items": [[k, encode(v, arrays, depth + 1)] for k, v in value.items()]}
     return {"t": "other", "type": type(value).__name__, "repr": _short_repr(value)}
 
 
@@ -154,6 +156,8 @@ def decode(node: dict, arrays: dict):
     if kind in ("tuple", "list"):
         items = [decode(n, arrays) for n in node["items"]]
         return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {str(k): decode(n, arrays) for k, n in node["items"]}
     return Opaque(str(node.get("type", "object")), str(node.get("repr", "")))
 
 
@@ -199,10 +203,14 @@ def call(fn, args, kwargs, student_file=None, catch=BaseException):
 class Blocker:
     """Makes modules unimportable by any route: a meta-path finder refuses their names, and an audit
     hook (which Python code cannot remove) refuses to open any file inside their folders, so that
-    importlib, pkgutil, spec_from_file_location or open() + exec cannot reach them either."""
+    importlib, pkgutil, spec_from_file_location or open() + exec cannot reach them either. A dotted
+    name (tinyrect.exercises.solutions) also blocks every folder .../tinyrect/exercises/solutions/,
+    so another copy of the package on the disk is out of reach too."""
 
     def __init__(self, rules):
         self.rules = [(name, os.path.realpath(folder), message) for name, folder, message in rules]
+        self.trails = [(os.sep + name.replace(".", os.sep) + os.sep, message)
+                       for name, _, message in rules if "." in name]
         self.busy = False
         self.refused = set()   # the messages of the refusals so far (reported to the grader)
 
@@ -223,6 +231,10 @@ class Blocker:
             self.busy = False
         for _, folder, message in self.rules:
             if where == folder or where.startswith(folder + os.sep):
+                self.refused.add(message)
+                raise ImportError(message)
+        for trail, message in self.trails:
+            if trail in where + os.sep:
                 self.refused.add(message)
                 raise ImportError(message)
 
@@ -324,8 +336,15 @@ def main(argv) -> int:
         header, value = call(target, args, kwargs, setup["path"])
         out = {}
         if header["status"] == "ok":
-            header["value"] = encode(value, out)
-            header["after"] = [encode(a, out) for a in args] + [encode(kwargs[k], out) for k in request["kwargs"]]
+            try:
+                header["value"] = encode(value, out)
+                header["after"] = [encode(a, out) for a in args] + [encode(kwargs[k], out) for k in request["kwargs"]]
+                reply(header, out)
+                continue
+            except Exception as exc:   # e.g. too large to send: the grader is told what it was
+                out, header["after"] = {}, []
+                header["value"] = {"t": "other", "type": type(value).__name__,
+                                   "repr": f"<a value that could not be sent: {type(exc).__name__}>"}
         reply(header, out)
 
 

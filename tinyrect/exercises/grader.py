@@ -41,7 +41,8 @@ from tinyrect.exercises.checking import PartResult
 from tinyrect.exercises.judging import Prepared, blame_requirements, judge_part
 from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, default_file, defined_functions, exercise,
                                          exercises_in_file, file_in_folder, is_student_folder, students_in)
-from tinyrect.exercises.reports import ExerciseResult, print_report, student_line, write_csv, write_json
+from tinyrect.exercises.reports import (ExerciseResult, print_report, student_line, unwritable, write_csv,
+                                       write_json)
 from tinyrect.exercises.sandbox import MEMORY, TIMEOUT, Limits, StudentProcess
 
 __all__ = ["EXERCISES", "SOLUTIONS", "ExerciseResult", "Settings", "add_arguments", "default_file", "exercise",
@@ -59,6 +60,7 @@ class Settings:
     seed: int | None = None
     hint: int | None = None         # hint level asked for (1 = gentlest; None: the explicit last level)
     max_hint: int | None = None     # the instructor's cap on the level
+    prepared: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)   # per run
 
     def limits(self, names=()) -> Limits:
         """The child's limits. Exercises whose drivers run tinyrect in the student's process
@@ -75,18 +77,15 @@ class Settings:
         return self.timeout or getattr(exercise(name), "TIMEOUT", None) or TIMEOUT
 
 
-_PREPARED: dict = {}
-
-
-def prepared_parts(name: str, seed=None) -> list:
-    """The exercise's parts with their expected values, computed once per run (and seed)."""
-    if (name, seed) not in _PREPARED:
-        make = exercise(name).parts
+def prepared_parts(name: str, settings: Settings) -> list:
+    """The exercise's parts with their expected values, computed once per run (`settings`)."""
+    if name not in settings.prepared:
+        make, seed = exercise(name).parts, settings.seed
         takes_seed = seed is not None and "seed" in inspect.signature(make).parameters
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            _PREPARED[name, seed] = [Prepared(p) for p in (make(seed=seed) if takes_seed else make())]
-    return _PREPARED[name, seed]
+            settings.prepared[name] = [Prepared(p) for p in (make(seed=seed) if takes_seed else make())]
+    return settings.prepared[name]
 
 
 # ----------------------------------------------------------------------------- grading
@@ -123,7 +122,7 @@ def grade_file(path, names, settings: Settings | None = None) -> list:
 def _whole(name, path, status, message, settings, output="") -> ExerciseResult:
     """A result whose every part shares one status and message (missing file, import failed, ...)."""
     parts = [PartResult(p.part.func, status, message=message, max_points=p.part.points)
-             for p in prepared_parts(name, settings.seed)]
+             for p in prepared_parts(name, settings)]
     return ExerciseResult(name, path, status, parts, message=message, output=output, whole=True)
 
 
@@ -143,7 +142,7 @@ def _start(path, settings, cpu, names=()):
 
 
 def _run_file(path: Path, names, settings: Settings) -> dict:
-    preps = {n: prepared_parts(n, settings.seed) for n in names}
+    preps = {n: prepared_parts(n, settings) for n in names}
     cpu = sum(settings.seconds(n) * len(preps[n]) for n in names) + settings.seconds(names[0])
     process, reason, loaded = _start(path, settings, cpu, names)
     output = process.take_output().text() if process else ""
@@ -165,7 +164,7 @@ def _run_file(path: Path, names, settings: Settings) -> dict:
                 replies = _run_part(process, prep, settings.seconds(name))
                 changed.update(n for r in replies for n in r.numpy_changed)
                 refused.update(n for r in replies for n in r.refused)
-                result.parts.append(judge_part(prep, replies, settings.hint_level()))
+                result.parts.append(_judge(prep, replies, settings.hint_level()))
             blame_requirements([p.part for p in preps[name]], result.parts)
             if process is not None:
                 result.output = (result.output + process.take_output().text()).strip("\n")
@@ -180,6 +179,17 @@ def _run_file(path: Path, names, settings: Settings) -> dict:
         if process is not None:
             process.close()
     return results
+
+
+def _judge(prep: Prepared, replies, hint_level=None) -> PartResult:
+    """judge_part, and should judging itself fail (a flaw in an exercise's hint code), an error for
+    this part only: one student's odd answer never stops a class run."""
+    try:
+        return judge_part(prep, replies, hint_level)
+    except Exception as exc:
+        return PartResult(prep.part.func, "error", max_points=prep.part.points,
+                          message=f"the grader could not judge this answer ({type(exc).__name__}: {exc}); "
+                                  f"please report it to your instructor")
 
 
 def _run_part(process, prep: Prepared, seconds: float) -> list:
@@ -286,6 +296,10 @@ def run(args) -> int:
         return _usage(f"unknown exercise {', '.join(unknown)}; choose from {', '.join(EXERCISES)} "
                       f"(tinyrect check --list)")
     names = list(dict.fromkeys(args.exercise)) or list(EXERCISES)
+    for flag, target in (("--csv", args.csv), ("--json", args.json)):
+        problem = target and unwritable(target)
+        if problem:
+            return _usage(f"cannot write {target} ({problem}); give {flag} a file in a folder you can write to")
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big") % 10 ** 6
     args.seed = seed   # a fresh seed per run, shown with the results: a hard-coded answer fails the next run
     settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=seed,

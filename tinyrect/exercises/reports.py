@@ -120,6 +120,21 @@ def excerpt(output: str, width: int = EXCERPT) -> str:
 
 
 # ----------------------------------------------------------------------------- files
+def unwritable(path) -> str:
+    """Why a file could not be written at `path` ('' when it can): checked before grading, so that a
+    class run never ends in an unwritable CSV."""
+    path = Path(path)
+    if path.is_dir():
+        return "it is a folder"
+    try:
+        path.resolve().parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.resolve().parent, prefix=f".{path.name}.", suffix=".probe"):
+            pass
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    return ""
+
+
 def write_atomically(path, text: str) -> None:
     """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader sees the
     old file or the new one, never half of it. The new file gets the umask's permissions."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyrect._threads import get_num_threads, parallel_map
-from tinyrect.functional.conv import _pair
+from tinyrect.functional.geometry import pair
 from tinyrect.kernels import pooling as _k
 from tinyrect.tensor import Tensor, as_tensor
 
@@ -21,9 +21,9 @@ def _geometry(x: Tensor, kernel_size, stride, padding, op: str):
                          "for one image use x.reshape(1, C, H, W)")
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"{op}: input must be float32 or float64, got {x.dtype}")
-    kh, kw = _pair(kernel_size, "kernel_size", op, 1)
-    sh, sw = (kh, kw) if stride is None or stride == () else _pair(stride, "stride", op, 1)
-    ph, pw = _pair(padding, "padding", op, 0)
+    kh, kw = pair(kernel_size, "kernel_size", op, 1)
+    sh, sw = (kh, kw) if stride is None or stride == () else pair(stride, "stride", op, 1)
+    ph, pw = pair(padding, "padding", op, 0)
     if 2 * ph > kh or 2 * pw > kw:
         raise ValueError(f"{op}: padding ({ph}, {pw}) must be at most half the kernel size "
                          f"({kh}, {kw}), as in PyTorch")
@@ -107,7 +107,7 @@ def adaptive_avg_pool2d(x, output_size) -> Tensor:
     H, W = x.shape[2:]
     if isinstance(output_size, (tuple, list)):
         output_size = tuple(s if s is not None else d for s, d in zip(output_size, (H, W)))
-    Ho, Wo = _pair(output_size, "output_size", "adaptive_avg_pool2d", 1)
+    Ho, Wo = pair(output_size, "output_size", "adaptive_avg_pool2d", 1)
     if H % Ho == 0 and W % Wo == 0:  # equal, non-overlapping bins: plain average pooling
         return avg_pool2d(x, (H // Ho, W // Wo))
     rows, cols = _bins(H, Ho), _bins(W, Wo)

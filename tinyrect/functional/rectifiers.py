@@ -2,7 +2,8 @@
 
 All three are one formula, Eq. (1):   f(y) = max(0, y) + a · min(0, y)
   ReLU        a = 0                      (no parameter)
-  Leaky ReLU  a = 0.01, a fixed constant (the paper: a negligible difference from ReLU)
+  Leaky ReLU  a = 0.01, a fixed constant (Sec. 2.1, citing Maas et al.: "LReLU has negligible
+              impact on accuracy compared with ReLU")
   PReLU       a is learned: one a per channel (channel-wise) or one per layer (channel-shared)
 
 Derivatives (hand-derived; at y = 0 we take the value from the negative side, as Eq. (1) puts
@@ -32,6 +33,9 @@ def relu(x) -> Tensor:
         return (dout * positive,)
 
     return Tensor._from_op(out, (x,), backward, "relu")
+
+
+Tensor.relu = relu  # x.relu(): attached here so tensor.py never imports this higher layer
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:

@@ -2,8 +2,10 @@
 
 Read these first. Each one is the definition, written so that you can check it against a
 drawing on paper; the numba kernels in im2col.py and pooling.py compute the same numbers, only
-faster (tests/test_kernels.py compares them on small shapes). All geometry arguments are pairs
-(height, width): kernel (kh, kw), stride (sh, sw), padding (ph, pw), dilation (dh, dw).
+faster (tests/test_kernels.py compares them on small shapes), and so does the whole fast conv2d
+(kernels/conv.py): its forward against conv2d_reference, its backward against
+conv2d_backward_reference. All geometry arguments are pairs (height, width): kernel (kh, kw),
+stride (sh, sw), padding (ph, pw), dilation (dh, dw).
 
 A 2-D convolution (really a cross-correlation, as in every deep-learning library):
 
@@ -42,6 +44,31 @@ def conv2d_reference(x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1
                                     total += w[f, c, i, j] * x[n, c, h, v]
                     y[n, f, ho, wo] = total
     return y
+
+
+def conv2d_backward_reference(x, w, dy, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+    """(dx, dw, db) of conv2d_reference by the chain rule, the same seven loops: each product
+    y += w[f, c, i, j] · x[n, c, h, v] sends dy[n, f, ho, wo]·x[n, c, h, v] to dw[f, c, i, j] and
+    dy[n, f, ho, wo]·w[f, c, i, j] to dx[n, c, h, v]; the bias gets every dy of its channel."""
+    N, C, H, W = x.shape
+    F, _, kh, kw = w.shape
+    _, _, Ho, Wo = dy.shape
+    dx, dw, db = np.zeros_like(x), np.zeros_like(w), np.zeros(F, dtype=dy.dtype)
+    for n in range(N):
+        for f in range(F):
+            for ho in range(Ho):
+                for wo in range(Wo):
+                    g = dy[n, f, ho, wo]
+                    db[f] += g
+                    for c in range(C):
+                        for i in range(kh):
+                            for j in range(kw):
+                                h = ho * stride[0] - padding[0] + i * dilation[0]
+                                v = wo * stride[1] - padding[1] + j * dilation[1]
+                                if 0 <= h < H and 0 <= v < W:  # padding: no input, no gradient
+                                    dw[f, c, i, j] += g * x[n, c, h, v]
+                                    dx[n, c, h, v] += g * w[f, c, i, j]
+    return dx, dw, db
 
 
 def im2col_reference(x, kernel, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
