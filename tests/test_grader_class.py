@@ -107,7 +107,7 @@ def test_json_is_gradescope_results(tmp_path, capsys):
     assert "at y == 0 exactly" in by_name["prelu: prelu_backward"]["output"]
     assert "shapes (4, 3)" in by_name["prelu: prelu_backward"]["output"]
     assert "missing" in by_name["relu: relu_forward"]["output"]
-    assert results["score"] == 1 and results["max_score"] == 4
+    assert results["score"] == 1 and results["max_score"] == 5   # prelu_backward is worth 2 points
     assert check(["prelu", "--path", str(tmp_path), "--json", str(target)]) == 1   # a student folder: fine
     make_class(tmp_path / "class")
     assert check(["prelu", "--path", str(tmp_path / "class"), "--json", str(target)]) == 2

@@ -185,7 +185,7 @@ def _judge(prep: Prepared, replies, hint_level=None) -> PartResult:
     """judge_part, and should judging itself fail (a flaw in an exercise's hint code), an error for
     this part only: one student's odd answer never stops a class run."""
     try:
-        return judge_part(prep, replies, hint_level)
+        return judge_part(prep, replies) if hint_level is None else judge_part(prep, replies, hint_level)
     except Exception as exc:
         return PartResult(prep.part.func, "error", max_points=prep.part.points,
                           message=f"the grader could not judge this answer ({type(exc).__name__}: {exc}); "

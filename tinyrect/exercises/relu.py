@@ -12,7 +12,7 @@ from tinyrect.exercises.checking import Case, Part, Variant
 from tinyrect.exercises.solutions import relu as ref
 
 NAME = "relu"
-TITLE = "ReLU forward and backward: f(y) = max(0, y), dx = dout·1[y > 0]"
+TITLE = "ReLU forward and backward: f(y) = max(0, y) and its subgradient"
 FILENAME = "relu.py"
 FUNCTIONS = ("relu_forward", "relu_backward")
 LESSON = "04"
