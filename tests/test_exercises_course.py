@@ -352,3 +352,35 @@ def test_im2col_failure_is_blamed_before_the_downstream_parts(tmp_path):
     assert im2col.status == "fail" and "ki (the kernel row) comes before kj" in im2col.hints[0]
     assert forward.status == backward.status == "fail"
     assert forward.hints == backward.hints == [forward.hints[0]] and forward.hints[0].startswith("fix im2col first")
+
+
+def test_hint_flags_and_the_instructors_cap(tmp_path, capsys):
+    from grader_helpers import check
+    source = (grader.SOLUTIONS / "maxpool.py").read_text().replace(
+        "first = _windows(x, k, stride).argmax(axis=-1)", "first = k * k - 1 - _windows(x, k, stride)[..., ::-1].argmax(axis=-1)")
+    path = tmp_path / "maxpool.py"
+    path.write_text(source)
+    nudge, explicit = "wrong only in windows with ties: which of the tied entries", "ties go to the LAST maximum"
+    for argv, shown, hidden in ((["--hint", "1"], nudge, explicit), ([], explicit, nudge),
+                                (["--hint", "3", "--max-hint", "1"], nudge, explicit)):
+        assert check(["maxpool", "--path", str(path), *argv]) == 1
+        out = capsys.readouterr().out
+        assert shown in out and hidden not in out, (argv, out)
+
+
+def test_class_run_makes_tinyrect_unimportable_except_where_it_is_needed(tmp_path, capsys):
+    import csv
+    from grader_helpers import check
+    wrapper = ("import numpy as np\nfrom tinyrect.functional import relu as _relu\n"
+               "def relu_forward(x):\n    return _relu(x).data\n"
+               "def relu_backward(x, dout):\n    return np.where(x > 0, dout, 0.0)\n")
+    (tmp_path / "class" / "eve").mkdir(parents=True)
+    (tmp_path / "class" / "eve" / "relu.py").write_text(wrapper)
+    (tmp_path / "class" / "eve" / "tape.py").write_text((grader.SOLUTIONS / "tape.py").read_text())
+    target = tmp_path / "grades.csv"
+    assert check(["relu", "tape", "--path", str(tmp_path / "class"), "--csv", str(target)]) == 1
+    row = next(csv.DictReader(target.open()))
+    assert row["relu"] == "error" and "importing tinyrect is not allowed" in row["relu_note"]
+    assert row["tape"] == "pass"   # its grader code runs on tinyrect in the student's process
+    capsys.readouterr()
+    assert check(["relu", "--path", str(tmp_path / "class"), "--csv", str(target), "--allow-tinyrect"]) == 0
