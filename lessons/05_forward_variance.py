@@ -50,7 +50,8 @@ SPREAD_WIDTHS = (16, 32, 64)
 #
 # For y symmetric around zero, ReLU keeps exactly the positive half of the second moment; a
 # PReLU with slope a keeps it and adds a² times the negative half: E[f(y)²] = ½(1+a²) Var[y]
-# (the step before Eq. 8 and, for PReLU, behind Eq. 15). E[x²] is **not** Var[x]: a rectified output has a mean.
+# (the step before Eq. 8 and, for PReLU, behind Eq. 15). E[x²] is **not** Var[x]: a rectified
+# output has a mean.
 
 # %%
 rng = np.random.default_rng(0)

@@ -79,8 +79,9 @@ for depth in DEPTHS:
     r = at_init[depth, "xavier"][0] / at_init[depth, "he"][0]
     predicted = 2.0 ** (-depth / 2)
     print(f"{depth} layers: Xavier/He logits std {r:.4e}; predicted 2^(-L/2) = {predicted:.4e}")
-    _lesson.check(abs(r / predicted - 1) < 1e-4, f"{depth} layers: Xavier/He logits std {r:.4e} = 2^(-{depth}/2) "
-                  f"within 0.01% (float32 rounding): off by {abs(r / predicted - 1):.1e}")
+    _lesson.check(abs(r / predicted - 1) < 1e-4,
+                  f"{depth} layers: Xavier/He logits std {r:.4e} vs 2^(-{depth}/2) = {predicted:.4e}, "
+                  f"relative difference {abs(r / predicted - 1):.1e}", "within 1e-4 (float32 rounding)")
 
 # %% [markdown]
 # ## 2. Training: the same recipe for both inits

@@ -303,6 +303,29 @@ def test_parallel_map_keeps_order_and_runs_blas_single_threaded():
         results = parallel_map(blas_threads, range(6))
         assert [i for i, _ in results] == list(range(6))
         assert all(n == 1 for _, n in results)
+        assert parallel_map(blas_threads, [7]) == [(7, 1)]   # one item: still one BLAS thread
+    finally:
+        tinyrect.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtypes", [(np.float32, np.float32), (np.float64, np.float32)])
+def test_threaded_matmul_matches_numpy(monkeypatch, dtypes):
+    """kernels/gemm.py splits the rows over the threads: the same numbers as a @ b, for one
+    chunk and for many (odd row counts, transposed views as linear's backward passes them)."""
+    from tinyrect.kernels import gemm
+
+    rng = np.random.default_rng(2)
+    before = tinyrect.get_num_threads()
+    try:
+        tinyrect.set_num_threads(2)
+        for min_flops in (1, 1 << 40):               # many chunks / one chunk
+            monkeypatch.setattr(gemm, "MIN_CHUNK_FLOPS", min_flops)
+            for M, K, N in [(7, 5, 3), (1, 4, 2), (64, 33, 10)]:
+                a = rng.standard_normal((K, M)).astype(dtypes[0]).T   # a transposed view
+                b = rng.standard_normal((K, N)).astype(dtypes[1])
+                got = gemm.matmul(a, b)
+                assert got.dtype == np.result_type(*dtypes)
+                np.testing.assert_allclose(got, a @ b, rtol=1e-6, atol=1e-6)
     finally:
         tinyrect.set_num_threads(before)
 

@@ -119,6 +119,17 @@ def test_rectified_second_moment_is_half_the_variance_not_var_x():
     assert x.var() / y.var() == pytest.approx(0.5 - 1 / (2 * math.pi), abs=0.003)
 
 
+# ------------------------------------------------------------------ the paper-or-ours convention
+PAPER_LESSONS = sorted(p for p in (ROOT / "lessons").glob("[0-9][0-9]_*.py") if int(p.name[:2]) >= 4)
+
+
+@pytest.mark.parametrize("path", PAPER_LESSONS, ids=[p.stem for p in PAPER_LESSONS])
+def test_paper_lessons_state_the_paper_or_ours_convention_in_their_first_cell(path):
+    first_cell = path.read_text(encoding="utf-8").split("\n# %%\n", 1)[0]
+    assert "Paper or ours" in first_cell and "[ours]" in first_cell, \
+        f"{path.name}: the first cell must say how paper statements and our additions are marked"
+
+
 # ------------------------------------------------------------------ the misquotes stay out
 MISQUOTES = [
     (r"\(1/2\)\^\(\(L-1\)/2\)", "the Xavier/He logits ratio is 2^(-L/2)"),

@@ -99,6 +99,6 @@ def test_atomic_write_keeps_the_old_content_when_the_writer_fails(tmp_path):
             f.write("half of the new")
             raise RuntimeError("interrupted")
     assert path.read_text() == "old" and os.listdir(tmp_path) == ["notes.txt"]
-    with atomic_write(path, "w") as f:
-        f.write("new")
-    assert path.read_text() == "new"
+    with atomic_write(path, "w", encoding="utf-8", newline="") as f:
+        f.write("new é\r\n")
+    assert path.read_bytes() == "new é\r\n".encode("utf-8")

@@ -3,19 +3,22 @@
 How tinyrect uses n threads (`set_num_threads(n)`; the default follows TINYRECT_NUM_THREADS,
 else NUMBA_NUM_THREADS, else the number of cores):
 
-  * conv2d and pooling split the batch into chunks and run the chunks on n Python threads
-    (`parallel_map`: the calling thread and n - 1 daemon workers take chunks in turn). Each
-    chunk does all of its work, numba kernel (im2col, col2im, pooling; they release the GIL) and GEMM alike, in its own thread, with BLAS limited to one
+  * conv2d, linear and pooling split their work into chunks (conv2d and pooling: of the batch)
+    and run the chunks on n Python threads (`parallel_map`: the calling thread and n - 1 daemon
+    workers take chunks in turn). Each chunk does all of its work, numba kernel (im2col, col2im,
+    pooling; they release the GIL) and GEMM alike, in its own thread, with BLAS limited to one
     thread while the pool runs. So exactly n threads compute at any time, and no thread spins at
     a barrier waiting for a kernel or a GEMM it does not need. The obvious alternative, numba
     `prange` inside each kernel and BLAS threads for each GEMM, one after the other, suffers
     twice: OpenBLAS's idle workers keep spinning (~0.1 s) after each GEMM, stealing cores from
     the next numba kernel, and any pause of one thread (another process on a shared machine)
-    stalls every barrier. Measured on a shared 2-core machine (load average about 5), conv2d
-    forward+backward of (N, C, H, K, F) = (64, 32, 32, 3, 32): 3.1 s with prange + BLAS threads,
-    0.23 s with the chunk pool (same kernels, `tinyrect bench`);
-  * outside the pool (e.g. `linear`, `x @ w`) BLAS uses n threads, and numba `prange` kernels
-    (the PReLU kernels) use min(n, NUMBA_NUM_THREADS).
+    stalls every barrier (`tinyrect bench` measured it about 13x slower on a shared machine);
+  * so tinyrect's own GEMMs never run on BLAS's threads, not even a GEMM too small to split:
+    one multi-threaded BLAS call per training step (the classifier's) kept OpenBLAS's workers
+    spinning through the whole step, which doubled the CPU time of the 30-layer training step
+    of `tinyrect bench` on 2 threads;
+  * outside tinyrect's ops (your own `a @ b` on NumPy arrays or Tensors) BLAS uses n threads;
+  * the PReLU kernels are serial numba code (kernels/rectifiers.py says why).
 """
 from __future__ import annotations
 
@@ -135,20 +138,23 @@ def parallel_map(fn, items) -> list:
     single-threaded meanwhile.
 
     fn must release the GIL for the work to run in parallel (numba nogil kernels and NumPy's
-    matmul do). With one thread or one item it simply runs here, in the calling thread.
+    matmul do). With one item it simply runs here, in the calling thread (BLAS still limited to
+    one thread: a multi-threaded BLAS call would leave OpenBLAS's workers spinning).
     The BLAS limit is process-wide while the pool runs: BLAS calls that other Python threads
     make at the same moment also run single-threaded. Not re-entrant: fn must not call it.
     A hand-off costs about 20 µs (measured; concurrent.futures' pool.map took 80 µs, which
     added up to 3 ms per step of the 30-layer training benchmark).
     """
     items = list(items)
-    if get_num_threads() == 1 or len(items) <= 1:
+    if get_num_threads() == 1:
         return [fn(item) for item in items]
     libs = _blas_libs()
     before = [lib.get_num_threads() for lib in libs]
     for lib in libs:
         lib.set_num_threads(1)
     try:
+        if len(items) <= 1:    # one item: here, but still with BLAS on one thread (docstring)
+            return [fn(item) for item in items]
         job = _Job(fn, items)
         workers = _workers()
         for _ in range(min(get_num_threads(), len(items)) - 1):

@@ -6,6 +6,7 @@ layer's (N, C, H, W) maps into the (N, C·H·W) rows that linear takes.
 """
 from __future__ import annotations
 
+from tinyrect.kernels.gemm import matmul
 from tinyrect.tensor import Tensor, as_tensor
 
 
@@ -13,6 +14,7 @@ def linear(x, weight, bias=None) -> Tensor:
     """y = x Wᵀ + b with PyTorch's layout: x (..., in), weight (out, in), bias (out,).
 
     Backward (rows of x flattened to a matrix X):  dX = dY W,  dW = dYᵀ X,  db = Σ_rows dY.
+    The products run on tinyrect's threads (kernels/gemm.py).
     """
     x, weight = as_tensor(x), as_tensor(weight)
     if weight.ndim != 2:
@@ -26,7 +28,8 @@ def linear(x, weight, bias=None) -> Tensor:
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     xd, wd = x.data, weight.data
-    y = xd @ wd.T
+    rows = xd.reshape(-1, xd.shape[-1])                          # X: one row per input vector
+    y = matmul(rows, wd.T).reshape(*xd.shape[:-1], wd.shape[0])  # Y = X Wᵀ
     if bias is not None:
         y = y + bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
@@ -34,9 +37,9 @@ def linear(x, weight, bias=None) -> Tensor:
     def backward(dout):
         """dX = dY W,  dW = dYᵀ X,  db = Σ dY over all leading axes."""
         d2 = dout.reshape(-1, dout.shape[-1])
-        dx = (dout @ wd).astype(x.dtype, copy=False) if x.requires_grad else None
-        dw = (d2.T @ xd.reshape(-1, xd.shape[-1])).astype(weight.dtype, copy=False) \
-            if weight.requires_grad else None
+        dx = matmul(d2, wd).reshape(xd.shape).astype(x.dtype, copy=False) \
+            if x.requires_grad else None
+        dw = matmul(d2.T, rows).astype(weight.dtype, copy=False) if weight.requires_grad else None
         if bias is None:
             return dx, dw
         return dx, dw, d2.sum(axis=0).astype(bias.dtype, copy=False)

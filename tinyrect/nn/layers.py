@@ -21,6 +21,7 @@ import numpy as np
 
 from tinyrect import functional as F
 from tinyrect import init
+from tinyrect.functional import geometry
 from tinyrect.nn.module import Module, Parameter
 
 
@@ -28,16 +29,21 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def _checked(layer: str, check, *args):
+    """Run one of functional.geometry's checks at construction; any complaint (a wrong type too)
+    becomes a ValueError that names the layer and the argument."""
+    try:
+        return check(*args)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{layer}: {str(err).split(': ', 1)[-1]}") from None
+
+
 def _pair(layer: str, name: str, value, minimum: int) -> tuple:
-    """(a, b) from an int or a pair of ints, each >= minimum, or a ValueError naming the argument."""
-    pair = (value, value) if _is_int(value) else value
-    if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and all(map(_is_int, pair))):
+    """(a, b) from an int or a pair of ints, each >= minimum (bools refused)."""
+    if isinstance(value, bool) or (isinstance(value, (tuple, list)) and
+                                   any(isinstance(v, bool) for v in value)):
         raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        allowed = "non-negative" if minimum == 0 else f">= {minimum}"
-        raise ValueError(f"{layer}: {name} must be {allowed} (an int or a pair of ints), "
-                         f"got {value!r}")
-    return int(pair[0]), int(pair[1])
+    return _checked(layer, geometry.pair, value, name, layer, minimum)
 
 
 def _dtype(dtype):
@@ -88,19 +94,9 @@ class Conv2d(_HeInitialized):
         self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size, 1)
         self.stride = _pair("Conv2d", "stride", stride, 1)
         self.dilation = _pair("Conv2d", "dilation", dilation, 1)
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: padding must be 'valid', 'same' or a non-negative int "
-                                 f"or pair of ints, got {padding!r}")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError(f"Conv2d: padding='same' needs stride 1 (as in PyTorch), got "
-                                 f"stride={stride!r}; use an explicit padding instead")
-            self.padding = padding
-        else:
-            self.padding = _pair("Conv2d", "padding", padding, 0)
-        if padding_mode not in ("zeros", "circular"):
-            raise ValueError(f"Conv2d: padding_mode must be 'zeros' or 'circular', got "
-                             f"{padding_mode!r}")
+        self.padding = padding if isinstance(padding, str) else _pair("Conv2d", "padding", padding, 0)
+        _checked("Conv2d", geometry.conv_padding, self.kernel_size, self.stride, self.padding,
+                 self.dilation, padding_mode)     # 'valid'/'same', same needs stride 1, the mode
         self.padding_mode = padding_mode
         self._make_parameters((self.out_channels, self.in_channels) + self.kernel_size, bias, dtype, rng, seed)
 

@@ -42,7 +42,7 @@ from tinyrect import init
 
 
 def rectifier_gain(a=0.0) -> float:
-    """E[f(y)²] / Var[y] = ½(1+a²) for symmetric zero-mean y (Eq. 8; Eq. 15 for PReLU).
+    """E[f(y)²] / Var[y] = ½(1+a²) for symmetric zero-mean y (the step into Eq. 8; Eq. 15 for PReLU).
 
     `a` may be a number (ReLU 0, Leaky ReLU 0.01, channel-shared PReLU) or an array of
     channel-wise slopes, for which the gain is the channel mean of (1+a_c²)/2. `a=None` means
