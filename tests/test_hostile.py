@@ -4,6 +4,7 @@ a class run mixing them with honest answers finishes with a complete CSV."""
 import csv
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from grader_helpers import check, write
 import tinyrect.exercises.checking as checking
 import tinyrect.exercises.diagnosis as diagnosis
 import tinyrect.exercises.judging as judging
-from tinyrect.exercises import child, grader
+from tinyrect.exercises import child, grader, spawning
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITS = ["--timeout", "2", "--memory", "1G"]
@@ -169,3 +170,21 @@ def test_a_flaw_in_judging_one_answer_stops_only_that_part(tmp_path, monkeypatch
     result = grader.grade("relu", write(tmp_path, "relu.py", (grader.SOLUTIONS / "relu.py").read_text()))
     assert result.status == "error" and not result.passed
     assert all("could not judge this answer (IndexError" in p.message for p in result.parts)
+
+
+def test_without_the_zygote_each_student_gets_a_new_interpreter(tmp_path, monkeypatch):
+    monkeypatch.setattr(spawning, "USE_ZYGOTE", False)
+    right = write(tmp_path, "prelu.py", (grader.SOLUTIONS / "prelu.py").read_text())
+    assert grader.grade("prelu", right).passed
+    for name in ("exit_in_function", "segfault"):
+        result = grader.grade("prelu", HOSTILE / f"{name}.py")
+        assert result.status == "error" and REASONS[name] in result.parts[0].message, result.parts[0].message
+
+
+def test_a_killed_zygote_is_replaced(tmp_path):
+    right = write(tmp_path, "prelu.py", (grader.SOLUTIONS / "prelu.py").read_text())
+    assert grader.grade("prelu", right).passed
+    zygote = spawning.fork_server()
+    os.killpg(zygote.proc.pid, signal.SIGKILL)
+    zygote.proc.wait()
+    assert grader.grade("prelu", right).passed and spawning.fork_server() is not zygote

@@ -1,7 +1,8 @@
 """The child side of `tinyrect check`'s sandbox: runs ONE student file and answers calls.
 
 Started by sandbox.py as `python -I -u child.py REQUEST_FD REPLY_FD` (a fresh interpreter: no user
-site, no PYTHONPATH, cwd a temporary folder). It imports only the standard library and NumPy, so
+site, no PYTHONPATH, cwd a temporary folder), or forked from `python -I -u child.py --zygote FD`, a
+pristine copy of it (`zygote` below, spawning.py). It imports only the standard library and NumPy, so
 it is also imported as a module by the grader, which uses the same wire format and the same way of
 calling a function. The child never judges: it receives inputs, calls the student's functions and
 sends back what they returned, as plain values and arrays.
@@ -348,5 +349,49 @@ def main(argv) -> int:
         reply(header, out)
 
 
+def zygote(control_fd: int) -> int:
+    """Fork a fresh child per request, from this pristine process (Python and NumPy imported, no
+    student code ever run): each request on the control socket (SOCK_SEQPACKET) carries a JSON
+    {"workdir"} and three file descriptors (requests, replies, output); the answer is {"pid"}, and
+    {"exit": pid, "code": returncode} when a child ends. Ends when the grader closes the socket."""
+    import select
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    while True:
+        ready, _, _ = select.select([control], [], [], 0.05)
+        while True:   # reap the children that ended
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            control.send(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+        if not ready:
+            continue
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        if not message or len(fds) != 3:
+            return 0
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                control.close()
+                os.setsid()
+                workdir = json.loads(message)["workdir"]
+                os.dup2(fds[2], 1)
+                os.dup2(fds[2], 2)
+                os.close(fds[2])
+                os.chdir(workdir)
+                os.environ.update(HOME=workdir, TMPDIR=workdir)
+                code = main(["child", fds[0], fds[1]])
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"pid": pid}).encode())
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(zygote(int(sys.argv[2])) if sys.argv[1] == "--zygote" else main(sys.argv))
