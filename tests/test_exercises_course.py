@@ -384,3 +384,13 @@ def test_class_run_makes_tinyrect_unimportable_except_where_it_is_needed(tmp_pat
     assert row["tape"] == "pass"   # its grader code runs on tinyrect in the student's process
     capsys.readouterr()
     assert check(["relu", "--path", str(tmp_path / "class"), "--csv", str(target), "--allow-tinyrect"]) == 0
+
+
+def test_missing_reference_solutions_are_a_clear_error(monkeypatch, capsys):
+    import sys
+    from grader_helpers import check
+    monkeypatch.setitem(sys.modules, "tinyrect.exercises.solutions", None)   # as if not installed
+    monkeypatch.delitem(sys.modules, "tinyrect.exercises.relu", raising=False)
+    assert check(["relu", "--solutions"]) == 2
+    err = capsys.readouterr().err
+    assert "reference solutions (tinyrect/exercises/solutions/) are not installed" in err and "Traceback" not in err

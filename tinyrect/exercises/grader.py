@@ -39,8 +39,9 @@ import numpy as np
 
 from tinyrect.exercises.checking import PartResult
 from tinyrect.exercises.judging import Prepared, blame_requirements, judge_part
-from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, default_file, defined_functions, exercise,
-                                         exercises_in_file, file_in_folder, is_student_folder, students_in)
+from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, MissingReference, default_file, defined_functions,
+                                         exercise, exercises_in_file, file_in_folder, is_student_folder,
+                                         students_in)
 from tinyrect.exercises.reports import (ExerciseResult, print_report, student_line, unwritable, write_csv,
                                        write_json)
 from tinyrect.exercises.sandbox import MEMORY, TIMEOUT, Limits, StudentProcess
@@ -285,6 +286,13 @@ def _memory(text: str) -> int:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    except MissingReference as exc:
+        return _usage(str(exc))
+
+
+def _run(args) -> int:
     if args.list:
         for n in EXERCISES:
             ex = exercise(n)

@@ -19,7 +19,18 @@ def exercise(name: str):
     if name.startswith("questions") and name[len("questions"):] in QUESTIONS:
         from tinyrect.exercises.questions import module
         return module(name[len("questions"):])
-    return importlib.import_module(f"tinyrect.exercises.{name}")
+    try:
+        return importlib.import_module(f"tinyrect.exercises.{name}")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("tinyrect.exercises.solutions"):
+            raise MissingReference(f"the reference solutions (tinyrect/exercises/solutions/) are not installed, and "
+                                   f"the grader computes the expected values of `{name}` from them: grade from an "
+                                   f"install of the full repository (an instructor's copy)") from None
+        raise
+
+
+class MissingReference(RuntimeError):
+    """The reference solutions the grader needs are absent (a copy of tinyrect without them)."""
 
 
 def defined_functions(path: Path):
