@@ -8,8 +8,8 @@ plain arrays, which the grader judges:
      against the reference (the plug-in path itself);
   3. Table 2 at small scale: a 3-layer conv net (width 8) on digits, ReLU vs the student's PReLU,
      one epoch each; passes when both reach TABLE2_MIN test accuracy and PReLU is within
-     TABLE2_MARGIN of ReLU. (At this size the difference between the two is within seed-to-seed
-     noise, so the band asks "trains as well", not the paper's 1.2-point gain.)
+     TABLE2_MARGIN of ReLU. (At this size the difference between the two is about the size of the
+     seed-to-seed spread, so the band asks "trains as well", not for the paper's 1.1-point gain.)
   4. Fig. 3 at small scale: the 30-layer plain net of the deep exercise with the student's he_std
      and xavier_std; passes when He reaches FIG3_HE_MIN and Xavier stays below FIG3_XAVIER_MAX
      (it stalls: Eq. (9)'s 2^-29).
@@ -31,7 +31,9 @@ LESSON = "09"
 NEEDS_TINYRECT = True   # the drivers (grader code) import tinyrect inside the graded process
 TIMEOUT = 180           # seconds: four short trainings
 POINTS = {"PReLU on the tape": 1.0, "conv2d on the tape": 1.0, "Table 2": 2.0, "Fig. 3": 2.0}
-TABLE2_MIN, TABLE2_MARGIN, FIG3_HE_MIN, FIG3_XAVIER_MAX = 0.85, 0.05, 0.8, 0.3
+# Bands, from the reference pieces over seeds 0-4 (our measurement): Table 2 ReLU 0.869-0.911, PReLU
+# 0.894-0.911 (PReLU - ReLU from -0.003 to +0.039); Fig. 3 He 0.867-0.947, Xavier 0.100-0.239.
+TABLE2_MIN, TABLE2_MARGIN, FIG3_HE_MIN, FIG3_XAVIER_MAX = 0.75, 0.05, 0.8, 0.5
 
 
 def _judge_table2(cases, outputs):
