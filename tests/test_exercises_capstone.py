@@ -117,3 +117,25 @@ def test_wrong_he_std_fails_fig3_with_its_numbers(tmp_path):
     part = capstone.parts()[3]
     result = grade_part(fn, part, seconds=capstone.TIMEOUT)
     assert result.status == "fail" and "your He std" in result.message and "check he_std" in result.hints[0]
+
+
+def test_the_students_capstone_script_trains_their_pieces(tmp_path):
+    """`python capstone.py` with pieces() filled in: gradchecks and both small experiments print."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    for name in ("prelu", "conv", "init"):
+        (tmp_path / f"{name}.py").write_text((SOLUTIONS / f"{name}.py").read_text())
+    stub = (Path(__file__).resolve().parents[1] / "lessons/exercises/capstone.py").read_text()
+    filled = stub.replace("def pieces():", "from conv import conv2d_backward, conv2d_forward\n"
+                          "from init import he_std, xavier_std\nfrom prelu import prelu_backward, prelu_forward\n\n\n"
+                          "def pieces():").replace('    raise NotImplementedError("capstone: return your pieces")',
+                                                   "    return dict(globals())")
+    (tmp_path / "capstone.py").write_text(filled)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), MPLBACKEND="Agg")
+    run = subprocess.run([sys.executable, "capstone.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.count("gradcheck pass") == 3
+    assert "Table 2, small: test accuracy ReLU" in run.stdout and "Fig. 3, small: 30-layer plain net" in run.stdout

@@ -19,7 +19,7 @@ def pieces():
 
 if __name__ == "__main__":
     from tinyrect.exercises import use
-    from tinyrect.exercises.capstone import fig3, table2
+    from tinyrect.exercises.plug import fig3, table2
     mine = use(pieces())
     for op, report in mine.gradcheck().items():
         print(f"{op:<24} gradcheck {'pass' if report.passed else 'FAIL'} (max rel error {report.max_rel_error:.1e})")

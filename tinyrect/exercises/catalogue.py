@@ -11,7 +11,7 @@ LESSONS = (
     ("backward", "06"),
     ("init", "07"), ("prelu_init", "07"),
     ("deep", "08"),
-    ("momentum", "09"),
+    ("momentum", "09"), ("capstone", "09"),
     ("moments", "10"),
 )
 EXERCISES = tuple(name for name, _ in LESSONS)
