@@ -357,7 +357,7 @@ def test_im2col_failure_is_blamed_before_the_downstream_parts(tmp_path):
 def test_hint_flags_and_the_instructors_cap(tmp_path, capsys):
     from grader_helpers import check
     source = (grader.SOLUTIONS / "maxpool.py").read_text().replace(
-        "first = _windows(x, k, stride).argmax(axis=-1)", "first = k * k - 1 - _windows(x, k, stride)[..., ::-1].argmax(axis=-1)")
+        "first = windows(x, k, stride).argmax(axis=-1)", "first = k * k - 1 - windows(x, k, stride)[..., ::-1].argmax(axis=-1)")
     path = tmp_path / "maxpool.py"
     path.write_text(source)
     nudge, explicit = "wrong only in windows with ties: which of the tied entries", "ties go to the LAST maximum"

@@ -6,7 +6,7 @@ def out_size(size, k, stride):
     return (size - k) // stride + 1
 
 
-def _windows(x, k, stride):
+def windows(x, k, stride):
     """(N, C, Ho, Wo, k·k): every window's entries in row-major order (ki slow, kj fast)."""
     n, c, h, w = x.shape
     ho, wo = out_size(h, k, stride), out_size(w, k, stride)
@@ -19,14 +19,14 @@ def _windows(x, k, stride):
 
 def maxpool_forward(x, k, stride):
     """out[n, c, i, j] = max over the k×k window at (i·stride, j·stride); no padding."""
-    return _windows(x, k, stride).max(axis=-1)
+    return windows(x, k, stride).max(axis=-1)
 
 
 def maxpool_backward(x, dout, k, stride):
     """The max is a selection: its whole gradient goes to ONE input, the first maximum of the window
     in row-major order (np.argmax, as PyTorch), and windows that overlap ADD their gradients."""
     n, c, ho, wo = dout.shape
-    first = _windows(x, k, stride).argmax(axis=-1)        # first maximum in each window
+    first = windows(x, k, stride).argmax(axis=-1)        # first maximum in each window
     dx = np.zeros_like(x)
     ki, kj = np.divmod(first, k)
     rows = ki + stride * np.arange(ho)[:, None]
