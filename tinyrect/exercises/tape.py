@@ -2,8 +2,8 @@
 
 softplus(x) and mul(a, b) receive tinyrect Tensors and must return a Tensor built with
 `type(x)._from_op(data, parents, backward, op)`, where backward(dout) returns one gradient per
-parent. The drivers (drivers.py, run inside the graded process) builds float64 leaf Tensors, calls the
-student's op, runs backward with a random dout and returns plain arrays: the output and the
+parent. The drivers (drivers.py, run inside the graded process) build float64 leaf Tensors, call
+the student's op, run backward with a random dout and return plain arrays: the output and the
 gradients that reached the leaves. In the last `mul` cases a and b are the SAME tensor: the tape
 adds the two gradients, which is only right if the backward neither writes into dout nor returns
 one gradient for both parents.
