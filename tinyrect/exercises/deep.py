@@ -24,7 +24,7 @@ FILENAME = "deep.py"
 FUNCTIONS = ("choose",)
 LESSON = "08"
 POINTS = {"choose": 3.0}
-PASS_ACCURACY = 0.8   # the reference (He, lr 0.002) measured 0.867-0.947 over seeds 0-9; Xavier 0.10-0.24 (0-4)
+PASS_ACCURACY = 0.6   # measured with the reference (He, lr 0.002): 0.731-0.956 over seeds 0-39; Xavier 0.10-0.24
 
 
 def _judge(cases, outputs, seed):
