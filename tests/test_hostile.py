@@ -163,7 +163,7 @@ def test_another_copy_of_the_reference_on_the_disk_is_refused_too(tmp_path):
 
 
 def test_a_flaw_in_judging_one_answer_stops_only_that_part(tmp_path, monkeypatch):
-    def broken(prep, replies):
+    def broken(*args, **kwargs):
         raise IndexError("a hint function that did not expect this answer")
 
     monkeypatch.setattr(grader, "judge_part", broken)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tinyrect.serialization import atomic_write
 
 EXCERPT = 200   # characters of a student's output in the CSV
 
@@ -136,22 +137,10 @@ def unwritable(path) -> str:
 
 
 def write_atomically(path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader sees the
-    old file or the new one, never half of it. The new file gets the umask's permissions."""
-    path = Path(path).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", dir=path.parent,
-                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    """`path` gets all of `text` or keeps what it had (serialization.atomic_write: a temporary file
+    beside it, renamed over it, with the permissions the umask gives a new file)."""
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
 
 
 def write_csv(path, rows, names):
