@@ -70,3 +70,33 @@ def test_a_questions_file_is_graded_through_the_sandbox(tmp_path):
     result = grader.grade("questions05", path)
     assert [p.status for p in result.parts] == ["pass", "fail", "not implemented"]
     assert "29 factors" in result.parts[1].hints[0]
+
+
+def test_hint_auto_reveals_one_level_per_failed_attempt(tmp_path, monkeypatch, capsys):
+    """--hint auto: 1st failure the nudge, 2nd the next level, then the explicit hint; a pass resets;
+    the counts live in the cache folder, not beside the student's file; --max-hint still caps."""
+    from grader_helpers import check
+    from tinyrect.exercises import grader
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = (grader.SOLUTIONS / "prelu_init.py").read_text().replace("np.mean(slopes * slopes)", "np.mean(slopes) ** 2")
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "prelu_init.py").write_text(source)
+    variant = grader.exercise("prelu_init").parts()[1].catalogue[0]   # "the mean slope ..."
+    seen = []
+    for _ in range(4):
+        assert check(["prelu_init", "--path", str(student / "prelu_init.py"), "--hint", "auto"]) == 1
+        seen.append(capsys.readouterr().out)
+    levels = [variant.at(1), variant.at(2), variant.hint, variant.hint]
+    assert all(text in out for text, out in zip(levels, seen)), seen
+    assert variant.hint not in seen[0] and variant.at(2) not in seen[0]
+    assert (tmp_path / "cache" / "tinyrect" / "hint_attempts.json").is_file()
+    assert sorted(p.name for p in student.iterdir()) == ["prelu_init.py"]
+    assert check(["prelu_init", "--path", str(student / "prelu_init.py"), "--hint", "auto", "--max-hint", "1"]) == 1
+    assert variant.at(1) in capsys.readouterr().out
+    (student / "prelu_init.py").write_text((grader.SOLUTIONS / "prelu_init.py").read_text())
+    assert check(["prelu_init", "--path", str(student / "prelu_init.py"), "--hint", "auto"]) == 0
+    (student / "prelu_init.py").write_text(source)
+    capsys.readouterr()
+    assert check(["prelu_init", "--path", str(student / "prelu_init.py"), "--hint", "auto"]) == 1
+    assert variant.at(1) in capsys.readouterr().out   # counting starts again after a pass

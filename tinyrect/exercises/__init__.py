@@ -10,6 +10,7 @@
   judging.py     judging the replies in the grader's own process (reference, finite differences)
   diagnosis.py   naming the mistake from the answer (catalogue of wrong variants, regions, factors)
   reports.py     the student's report, the class CSV, Gradescope's results.json
+  attempts.py    --hint auto: one hint level more per failed attempt (counts in the user's cache)
   catalogue.py   the exercises in lesson order
   <exercise>.py  one module per exercise (tape, gradcheck, linear, conv, maxpool, relu, prelu, variance,
                  measure, backward, init, prelu_init, deep, momentum, moments, capstone): its test

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyrect.exercises.attempts import Attempts
 from tinyrect.exercises.checking import PartResult
 from tinyrect.exercises.judging import Prepared, blame_requirements, judge_part
 from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, MissingReference, default_file, defined_functions,
@@ -59,20 +60,20 @@ class Settings:
     allow_reference: bool = False   # the test suite builds wrong answers from the reference
     no_tinyrect: bool = False       # tinyrect unimportable in the student's process
     seed: int | None = None
-    hint: int | None = None         # hint level asked for (1 = gentlest; None: the explicit last level)
+    hint: int | str | None = None   # hint level (1 = gentlest; None: the explicit last; "auto": attempts.py)
     max_hint: int | None = None     # the instructor's cap on the level
     prepared: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)   # per run
+    attempts: Attempts | None = dataclasses.field(default=None, repr=False, compare=False)   # --hint auto
 
     def limits(self, names=()) -> Limits:
-        """The child's limits. Exercises whose drivers run tinyrect in the student's process
-        (NEEDS_TINYRECT: tape, capstone) keep it importable even with no_tinyrect."""
+        """The child's limits; exercises whose drivers run on tinyrect (NEEDS_TINYRECT) keep it importable."""
         needs = any(getattr(exercise(n), "NEEDS_TINYRECT", False) for n in names)
         return Limits(timeout=self.timeout or TIMEOUT, memory=self.memory,
                       block_reference=not self.allow_reference, block_tinyrect=self.no_tinyrect and not needs)
 
-    def hint_level(self) -> int | None:
-        levels = [v for v in (self.hint, self.max_hint) if v is not None]
-        return min(levels) if levels else None
+    def hint_level(self, key: str = "") -> int | None:
+        asked = self.attempts.level(key) if self.hint == "auto" and self.attempts else self.hint
+        return min((v for v in (asked, self.max_hint) if isinstance(v, int)), default=None)
 
     def seconds(self, name: str) -> float:
         return self.timeout or getattr(exercise(name), "TIMEOUT", None) or TIMEOUT
@@ -165,7 +166,10 @@ def _run_file(path: Path, names, settings: Settings) -> dict:
                 replies = _run_part(process, prep, settings.seconds(name))
                 changed.update(n for r in replies for n in r.numpy_changed)
                 refused.update(n for r in replies for n in r.refused)
-                result.parts.append(_judge(prep, replies, settings.hint_level()))
+                key = Attempts.key(path, name, prep.part.func)
+                result.parts.append(_judge(prep, replies, settings.hint_level(key)))
+                if settings.attempts is not None and result.parts[-1].status != "not implemented":
+                    settings.attempts.record(key, result.parts[-1].passed)
             blame_requirements([p.part for p in preps[name]], result.parts)
             if process is not None:
                 result.output = (result.output + process.take_output().text()).strip("\n")
@@ -186,7 +190,7 @@ def _judge(prep: Prepared, replies, hint_level=None) -> PartResult:
     """judge_part, and should judging itself fail (a flaw in an exercise's hint code), an error for
     this part only: one student's odd answer never stops a class run."""
     try:
-        return judge_part(prep, replies) if hint_level is None else judge_part(prep, replies, hint_level)
+        return judge_part(prep, replies, *([] if hint_level is None else [hint_level]))
     except Exception as exc:
         return PartResult(prep.part.func, "error", max_points=prep.part.points,
                           message=f"the grader could not judge this answer ({type(exc).__name__}: {exc}); "
@@ -255,8 +259,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "on by default for a class folder (except tape and capstone, which run on tinyrect)")
     parser.add_argument("--allow-tinyrect", action="store_true",
                         help="a class folder: let the students' files import tinyrect")
-    parser.add_argument("--hint", type=int, choices=(1, 2, 3), default=None, metavar="LEVEL",
-                        help="hint level: 1 a nudge, 2 more, 3 the explicit hint (default: the explicit one)")
+    parser.add_argument("--hint", type=_hint, default=None, metavar="LEVEL", help="hint level: 1 a nudge, 2 more, "
+                        "3 the explicit hint (default); auto: one level more after each failed attempt")
     parser.add_argument("--max-hint", type=int, choices=(1, 2, 3), default=None, metavar="LEVEL",
                         help="the instructor's cap on the hint level (e.g. 1 in an exam)")
     parser.add_argument("--seed", type=int, default=None, metavar="N",
@@ -272,6 +276,12 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (e.g. --timeout 10)")
     return value
+
+
+def _hint(text: str):
+    if text not in ("1", "2", "3", "auto"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a hint level: 1, 2, 3 or auto")
+    return text if text == "auto" else int(text)
 
 
 def _memory(text: str) -> int:
@@ -308,10 +318,9 @@ def _run(args) -> int:
         problem = target and unwritable(target)
         if problem:
             return _usage(f"cannot write {target} ({problem}); give {flag} a file in a folder you can write to")
-    seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big") % 10 ** 6
-    args.seed = seed   # a fresh seed per run, shown with the results: a hard-coded answer fails the next run
+    args.seed = seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big") % 10 ** 6
     settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=seed,
-                        hint=args.hint, max_hint=args.max_hint)
+                        hint=args.hint, max_hint=args.max_hint, attempts=Attempts() if args.hint == "auto" else None)
     try:
         if args.solutions:
             settings.allow_reference = True
