@@ -188,3 +188,20 @@ def test_a_killed_zygote_is_replaced(tmp_path):
     os.killpg(zygote.proc.pid, signal.SIGKILL)
     zygote.proc.wait()
     assert grader.grade("prelu", right).passed and spawning.fork_server() is not zygote
+
+
+def test_the_child_sees_a_trimmed_environment_of_now(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "module://checked_now")
+    monkeypatch.setenv("SECRET_TOKEN", "do-not-leak")
+    path = write(tmp_path, "relu.py", """
+        import os
+        import numpy as np
+        print(sorted(os.environ), os.environ["MPLBACKEND"], os.getcwd() == os.environ["HOME"])
+        def relu_forward(x):
+            return np.maximum(x, 0)
+        def relu_backward(x, dout):
+            return np.where(x > 0, dout, 0.0)
+        """)
+    result = grader.grade("relu", path)
+    assert result.passed and "module://checked_now True" in result.output, result.output
+    assert "SECRET_TOKEN" not in result.output and "PYTHONPATH" not in result.output

@@ -73,7 +73,8 @@ class Zygote:
 
     def fork(self, workdir: str, fds) -> int:
         """A new child running child.main on (request, reply) fds, its output into the third fd."""
-        socket.send_fds(self.sock, [json.dumps({"workdir": workdir}).encode()], list(fds))
+        order = {"workdir": workdir, "env": child_env(workdir)}   # the environment as it is now
+        socket.send_fds(self.sock, [json.dumps(order).encode()], list(fds))
         deadline = time.monotonic() + STARTUP
         while True:
             message = self._receive(deadline - time.monotonic())
