@@ -18,8 +18,7 @@ Conversation (parent -> child, then child's reply):
       -> {"op": "ready"} (limits set, NumPy imported), then the student's file is imported:
       -> {"op": "loaded", "ok": true, "numpy_changed": [...], "refused": [...]}
          or {"ok": false, "problem": "syntax error on line 3: ..." | "raised ValueError: ..."}
-  {"op": "call", "func", "args": [node], "kwargs": {name: node}, "driver": name or null}
-      (with a driver, drivers.py's function of that name is called as driver(func, *args, **kwargs))
+  {"op": "call", "func", "args": [node], "kwargs": {name: node}, "driver": a drivers.py function or null}
       -> {"status": "ok", "value": node, "after": [node], "numpy_changed": [...]}
          | {"status": "not implemented" | "missing" | "not callable" | "raised", "exception": {...}}
   {"op": "bye"} -> the child exits.
@@ -279,7 +278,6 @@ def _load_drivers(path):
     if not path:
         return None
     import importlib.util
-
     spec = importlib.util.spec_from_file_location("_tinyrect_drivers", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
