@@ -180,6 +180,10 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README): `tinyrect check relu`,
+# `tinyrect check prelu` and `tinyrect check questions04`.
+#
+# Open questions:
 # 1. Set a = 1 in section 2. What is f? Which layer does a PReLU with a = 1 reduce to, and why
 #    does Eq. (15) (lesson 07) then give back Xavier's initialization?
 # 2. In section 3, make R positive everywhere. Predict the sign of every dE/da_c, then check.

@@ -164,6 +164,12 @@ _lesson.finish()
 
 # %% [markdown]
 # ## Exercises
+#
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check variance`, `tinyrect check measure` (Eq. 9 against your own Monte-Carlo
+# measurement) and `tinyrect check questions05`.
+#
+# Open questions:
 # 1. Change the input size (e.g. upsample the digits to 32×32 with `np.kron`) and predict, then
 #    measure, how much of the padding term is left. At what map size is it below 0.5 in log2?
 # 2. `variance.predict(model)` reads Var[w] from the actual weights. For one draw of a He net,

@@ -167,6 +167,11 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check momentum` (Eq. 4), the capstone `tinyrect check capstone` and
+# `tinyrect check questions09`.
+#
+# Open questions:
 # 1. Initialize a = 0 (PReLU starts as ReLU) and a = 1 (starts linear). Which layers move their
 #    slope the most? Does conv1 still end up with the largest a?
 # 2. Put the paper's weight decay λ = 5e-4 (Sec. 3: on the weights; it puts none on a) on a

@@ -228,6 +228,10 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check moments` (E[x²] vs Var[x], the input scale) and `tinyrect check questions10`.
+#
+# Open questions:
 # 1. Feed raw digits (`tinyrect.data.digits(normalize=False)`, pixels 0..16) to the He net. How
 #    large are the logits? Is 0..16 "non-normalized" enough to overflow float32's exp? float16's?
 # 2. Section 2 measured Var[x] ≈ 0.341·Var[y]. Redo Eq. (8) with Var[x] in place of E[x²]: which

@@ -145,10 +145,14 @@ def write_atomically(path, text: str) -> None:
 
 def write_csv(path, rows, names):
     """One row per student: student, passed, total, then per exercise its status, largest relative
-    error and a note (the hint, and an excerpt of the student's output)."""
+    error and a note (the hint, and an excerpt of the student's output); then the score and the
+    maximum score (points: each exercise module's weights per part), and one column of points per
+    part, "exercise:function" (partial credit: 2 of 3 conv functions right score their points)."""
     header = ["student", "passed", "total"]
     for n in names:
         header += [n, f"{n}_rel_error", f"{n}_note"]
+    parts = _part_columns(rows, names)
+    header += ["score", "max_score"] + [f"{n}:{func}" for n, func in parts]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -160,8 +164,25 @@ def write_csv(path, rows, names):
             if r.output:
                 note += (" | " if note else "") + "output: " + excerpt(r.output)
             row += [r.status, "" if err is None else f"{err:.3e}", note]
+        points = {(r.name, p.func): p.points for r in results for p in r.parts}
+        row += [_number(sum(r.score for r in results)), _number(sum(r.max_score for r in results))]
+        row += [_number(points[key]) if key in points else "" for key in parts]
         writer.writerow(row)
     write_atomically(path, buffer.getvalue())
+
+
+def _part_columns(rows, names) -> list:
+    """(exercise, part) in the order the parts were graded: one points column each (partial credit)."""
+    seen = {}
+    for _, results in rows:
+        for r in results:
+            for p in r.parts:
+                seen.setdefault((r.name, p.func), None)
+    return sorted(seen, key=lambda key: names.index(key[0]) if key[0] in names else len(names))
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
 
 
 def gradescope_results(results, header: str = "") -> dict:

@@ -34,6 +34,7 @@ from tinyrect.exercises.spawning import STARTUP, spawn
 
 PACKAGE = Path(__file__).resolve().parents[1]   # the tinyrect package folder
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
+DRIVERS = Path(__file__).resolve().parent / "drivers.py"
 TIMEOUT = 10.0           # seconds per function of an exercise (all its cases), and for the import
 MEMORY = 2 << 30         # bytes of address space per student process
 OUTPUT_CAP = 20_000      # bytes of a student's output kept per exercise
@@ -153,7 +154,7 @@ class StudentProcess:
         self.frames = wire.FrameBuffer()
         setup = {"op": "setup", "path": str(self.path), "sys_path": [str(PACKAGE.parent)],
                  "block": self.limits.rules(), "memory": int(self.limits.memory),
-                 "cpu": int(math.ceil(self.cpu)) + 2}
+                 "cpu": int(math.ceil(self.cpu)) + 2, "drivers": str(DRIVERS)}
         ready = self._exchange(setup, None, time.monotonic() + STARTUP, "while starting")
         if ready.status != "ok":
             return ready
@@ -189,12 +190,14 @@ class StudentProcess:
         return taken
 
     # ---- requests
-    def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None) -> Reply:
-        """Run func(*args, **kwargs) in the child; past `deadline` (time.monotonic) the child is killed
-        and the reply says it timed out after `seconds` (the limit the deadline stands for)."""
+    def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None,
+             driver: str | None = None) -> Reply:
+        """Run func(*args, **kwargs) in the child (or drivers.<driver>(func, *args, **kwargs)); past
+        `deadline` (time.monotonic) the child is killed and the reply says it timed out after `seconds`
+        (the limit the deadline stands for)."""
         arrays = {}
         header = {"op": "call", "func": func, "args": [wire.encode(a, arrays) for a in args],
-                  "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}}
+                  "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}, "driver": driver}
         return self._exchange(header, arrays, deadline, f"in {func}", seconds)
 
     def _exchange(self, header, arrays, deadline, where, seconds=None) -> Reply:
