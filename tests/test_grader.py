@@ -341,6 +341,6 @@ def test_default_files_current_folder_then_lessons(tmp_path, monkeypatch, capsys
 
 
 def test_cli_entry_point(capsys):
-    from tinyrect.cli import main
+    from tinyrect.commands.cli import main
     assert main(["check", "--solutions", "variance"]) == 0
     assert "1/1 exercise pass" in capsys.readouterr().out
