@@ -2,7 +2,7 @@
 
 For each float32 shape (N, C, H=W, K, F) with padding K//2 and stride 1 it times conv2d forward
 and forward+backward (dX, dW, db) of
-  * tinyrect  (numba im2col/col2im + one BLAS GEMM per chunk; tinyrect/functional/conv.py),
+  * tinyrect  (numba im2col/col2im + one BLAS GEMM per chunk; tinyrect/kernels/conv.py),
   * numpy     (the baseline below: sliding_window_view + matmul, with its own hand backward),
   * torch     (PyTorch CPU, when installed),
 alternating the three in one process with the same thread count (the machine may be shared:
@@ -244,10 +244,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="threads for numba, BLAS and torch (default: as now)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat the conv benchmark this many times and show the median round "
+                        help="repeat each benchmark this many times and show the median round "
                              "(shared machines drift; default 1)")
     parser.add_argument("--shapes", type=str, default=None,
-                        help="conv shapes 'N,C,H,K,F;...' (default: the four of issue 3)")
+                        help="conv shapes 'N,C,H,K,F;...' (default: 4 shapes of the paper's small nets)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--only", action="append", default=None,
                         help=f"run only these benchmarks (repeatable): {', '.join(BENCHMARKS)}")
@@ -287,12 +287,14 @@ def run(args) -> int:
 
 
 def _train_step(args):
-    """The 30-layer training step benchmark of tinyrect/commands/bench_train.py."""
+    """The training-step benchmarks of tinyrect/commands/bench_train.py (both nets, peak memory)."""
     from tinyrect.commands.bench_train import bench_train_step, format_result
 
-    result = bench_train_step(repeats=args.repeats or (3 if args.quick else 10), threads=args.threads)
+    result = bench_train_step(repeats=args.repeats or (3 if args.quick else 10), threads=args.threads,
+                              rounds=args.rounds, use_torch=not args.no_torch)
     return result, format_result(result)
 
 
 register_benchmark("conv", _conv, "conv2d forward and forward+backward vs NumPy and PyTorch")
-register_benchmark("train-step", _train_step, "one training step of a 30-layer plain net vs PyTorch")
+register_benchmark("train-step", _train_step,
+                   "one training step of the 30-layer plain net and the 14-layer PReLU net vs PyTorch")

@@ -45,6 +45,24 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     Ho = floor((H + 2·ph - dh·(kh - 1) - 1) / sh) + 1.  Forward and backward: module docstring
     (Y = W_col·X_col + b;  dW = dY·X_colᵀ;  dX = col2im(W_colᵀ·dY);  db = Σ dY).
     """
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu=False)
+
+
+def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Tensor:
+    """relu(conv2d(x, weight, bias, ...)) as ONE op: the same numbers as the two ops (conv2d above,
+    functional.relu), computed with less work and memory. The ReLU is applied to each chunk of Y
+    right after its GEMM, and the backward folds ReLU's derivative into dY before conv2d's:
+
+        out = max(0, Y)          dY = dout · 1[out > 0]    (1[out > 0] = 1[Y > 0]; 0 at Y = 0)
+
+    Only `out` is kept (the next layer keeps it anyway), not Y as well. nn.Sequential calls this
+    for a Conv2d followed by a ReLU when no hook watches either of them.
+    """
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu=True)
+
+
+def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu) -> Tensor:
+    """conv2d, followed by a fused ReLU if relu=True (conv2d_relu)."""
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
     _geo.check_conv_shapes(x.shape, weight.shape, None if bias is None else bias.shape)
@@ -60,21 +78,22 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(weight.shape[0], -1)  # W_col
     # the bias rides along as one more weight on a constant input 1 (kernels/conv.py)
     w_aug = w_col if bias is None else np.hstack([w_col, bias.data.astype(dtype)[:, None]])
-    y = _fast.forward(xd, w_aug, g)                                        # Y = W_col·X_col + b
+    y = _fast.forward(xd, w_aug, g, relu=relu)                             # Y = W_col·X_col + b
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(dout):
-        """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
+        """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
+        after a fused ReLU, dY = dout · 1[out > 0] first."""
         dx, dw, db = _fast.backward(xd, w_col, np.asarray(dout, dtype=dtype), g,
                                     need_dx=x.requires_grad, need_dw=weight.requires_grad,
-                                    has_bias=bias is not None)
+                                    has_bias=bias is not None, relu_out=y if relu else None)
         dx = None if dx is None else dx.astype(x.dtype, copy=False)
         dw = None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)
         if bias is None:
             return dx, dw
         return dx, dw, db.astype(bias.dtype, copy=False)
 
-    return Tensor._from_op(y, parents, backward, "conv2d")
+    return Tensor._from_op(y, parents, backward, "conv2d_relu" if relu else "conv2d")
 
 
 # ----------------------------------------------------------------------------- pad

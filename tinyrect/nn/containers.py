@@ -38,8 +38,15 @@ class Sequential(_ModuleSequence):
         self.add_module(name, module)
 
     def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            if i + 1 < len(modules) and _fusable(modules[i], modules[i + 1]):
+                x = modules[i].forward_relu(x)    # relu(conv(x)) as one op: F.conv2d_relu
+                i += 2
+            else:
+                x = modules[i](x)
+                i += 1
         return x
 
     def append(self, module):
@@ -73,3 +80,13 @@ class ModuleList(_ModuleSequence):
     def __getitem__(self, index):
         items = list(self._modules.values())
         return ModuleList(items[index]) if isinstance(index, slice) else items[index]
+
+
+def _fusable(first: Module, second: Module) -> bool:
+    """A Conv2d followed by a ReLU, with no hook watching either (a hook would miss the
+    conv output that the fused op never materializes): run as F.conv2d_relu, same numbers."""
+    from tinyrect.nn.activations import ReLU
+    from tinyrect.nn.layers import Conv2d
+
+    return (type(first) is Conv2d and type(second) is ReLU
+            and not any(m._forward_hooks or m._forward_pre_hooks for m in (first, second)))

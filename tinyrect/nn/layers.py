@@ -85,6 +85,11 @@ class Conv2d(_HeInitialized):
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
                         dilation=self.dilation, padding_mode=self.padding_mode)
 
+    def forward_relu(self, x):
+        """relu(self(x)) as one fused op (F.conv2d_relu); nn.Sequential uses it."""
+        return F.conv2d_relu(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                             dilation=self.dilation, padding_mode=self.padding_mode)
+
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
