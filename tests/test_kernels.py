@@ -354,3 +354,14 @@ def test_train_step_benchmark_reports_both_nets_without_targets(monkeypatch):
     assert "plain30" in text and "prelu14" in text and "target" not in text.lower()
     if sys.platform.startswith("linux"):
         assert bench_train.measure_memory("tinyrect", "plain30", 1) > 1.0   # MB: activations
+
+
+def test_bench_names_the_blas_kernels_and_hints_only_on_a_mismatch():
+    from tinyrect.commands import bench
+
+    assert isinstance(bench.blas_kernels(), str)
+    cpu = "flags : fpu sse avx2 avx512f avx512bw avx512dq avx512vl fma"
+    assert "OPENBLAS_CORETYPE=SkylakeX" in bench.blas_hint("openblas Haswell", cpu)
+    assert bench.blas_hint("openblas SkylakeX", cpu) is None
+    assert bench.blas_hint("openblas Haswell", "flags : fpu sse avx2 fma") is None
+    assert bench.blas_hint("mkl", cpu) is None

@@ -165,10 +165,40 @@ def geometric_means(result: dict, kind: str = "fwd+bwd") -> tuple:
     return to_torch, _geomean([r[kind]["numpy"] / r[kind]["tinyrect"] for r in rows])
 
 
+def blas_kernels() -> str:
+    """Which BLAS and which of its kernel families NumPy uses here, e.g. 'openblas Haswell'."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown BLAS"
+    libs = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(sorted({f"{i.get('internal_api')} {i.get('architecture') or ''}".strip()
+                             for i in libs})) or "unknown BLAS"
+
+
+def blas_hint(kernels: str, cpuinfo: str | None = None) -> str | None:
+    """A tip when OpenBLAS runs its AVX2 kernels (Haswell, Zen) on a CPU with AVX-512: it did
+    not recognise the CPU (seen on virtual machines that hide the CPU model)."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as fh:
+                cpuinfo = fh.read()
+        except OSError:
+            return None
+    flags = set(cpuinfo.split())
+    avx512 = {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags
+    if avx512 and "openblas" in kernels and any(k in kernels for k in ("Haswell", "Zen")):
+        return ("note: this CPU has AVX-512 but OpenBLAS runs its AVX2 kernels; start Python with "
+                "OPENBLAS_CORETYPE=SkylakeX to use its AVX-512 ones (compare the GEMM rate above)")
+    return None
+
+
 def format_conv(result: dict) -> str:
     peak = result["gemm_gflops"]
+    kernels = result.get("blas", "unknown BLAS")
     lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
-             f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s",
+             f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s "
+             f"({kernels})",
              f"{'(N, C, H, K, F)':<22}{'pass':<9}{'tinyrect':>10}{'numpy':>10}{'torch':>10}"
              f"{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
     for row in result["rows"]:
@@ -188,7 +218,8 @@ def format_conv(result: dict) -> str:
         lines.append(f"geometric mean {kind:<8}: tinyrect/torch "
                      + (f"{g_torch:.2f}" if g_torch else "-") + f", numpy/tinyrect {g_np:.2f}"
                      + (f"   (ratio of the fastest calls, tinyrect/torch: {best:.2f})" if best else ""))
-    return "\n".join(lines)
+    hint = blas_hint(kernels)
+    return "\n".join(lines + ([hint] if hint else []))
 
 
 def _conv(args):
@@ -204,7 +235,7 @@ def _conv(args):
     rounds = []
     for _ in range(args.rounds):
         result = bench_conv(shapes, repeats, use_torch)
-        result.update(repeats=repeats, threads=_threads_in_use())
+        result.update(repeats=repeats, threads=_threads_in_use(), blas=blas_kernels())
         rounds.append(result)
     if len(rounds) == 1:
         return rounds[0], format_conv(rounds[0])
