@@ -1,6 +1,6 @@
 """conv2d's fast path (kernels/conv.py) against the slow references (kernels/reference.py), the
-threaded matmul of linear (kernels/gemm.py), and the fused conv2d_relu against relu(conv2d(...)),
-also as nn.Sequential runs it."""
+threaded matmul of linear (kernels/gemm.py), and the fused conv2d_relu / conv2d_prelu against
+the two ops they fuse, also as nn.Sequential runs them."""
 import numpy as np
 import pytest
 
@@ -44,7 +44,7 @@ def fast_conv(x, w, b, g, dy):
     w_col = w.reshape(w.shape[0], -1)
     w_aug = w_col if b is None else np.hstack([w_col, b[:, None]])
     y = kconv.forward(x, w_aug, geo)
-    return (y,) + kconv.backward(x, w_col, dy, geo, has_bias=b is not None)
+    return (y,) + kconv.backward(x, w_col, dy, geo, has_bias=b is not None)[:3]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -99,26 +99,38 @@ def _rectified_pair(g, dtype, seed, bias=True):
     return x, w, b
 
 
+@pytest.mark.parametrize("rectifier", ["relu", "prelu channel-wise", "prelu shared"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("seed", range(10))
-def test_fused_conv_relu_is_relu_of_conv(seed, dtype):
-    """The same output and the same three gradients as the two ops, for odd shapes, strides,
-    padding (zeros, circular, 'same'), dilation, with and without bias, several chunks."""
+@pytest.mark.parametrize("seed", range(8))
+def test_fused_conv_rectifier_is_rectifier_of_conv(seed, dtype, rectifier):
+    """conv2d_relu / conv2d_prelu: the same output and the same gradients (also PReLU's da) as
+    the two ops, for odd shapes, strides, padding (zeros, circular, 'same'), dilation, with and
+    without bias, several chunks."""
     g = conv_geometry(seed)
     x, w, b = _rectified_pair(g, dtype, seed, bias=seed % 3 != 0)
+    a = np.random.default_rng(seed).uniform(-0.5, 0.5, 4 if "wise" in rectifier else 1)
     kwargs = dict(stride=g["s"], padding=g["p"], dilation=g["d"])
     if seed == 4:
         kwargs = dict(padding="same", padding_mode="circular", dilation=g["d"])
     results = []
     for fused in (False, True):
-        tensors = [tr.Tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
-        y = F.conv2d_relu(*tensors, **kwargs) if fused else F.relu(F.conv2d(*tensors, **kwargs))
+        xt, wt = tr.Tensor(x, requires_grad=True), tr.Tensor(w, requires_grad=True)
+        bt = None if b is None else tr.Tensor(b, requires_grad=True)
+        slopes = tr.Tensor(a.astype(np.float32), requires_grad=True)
+        tensors = [t for t in (xt, wt, bt) if t is not None]
+        if rectifier == "relu":
+            y = F.conv2d_relu(xt, wt, bt, **kwargs) if fused else F.relu(F.conv2d(xt, wt, bt, **kwargs))
+        else:
+            tensors.append(slopes)
+            y = (F.conv2d_prelu(xt, wt, bt, slopes, **kwargs) if fused
+                 else F.prelu(F.conv2d(xt, wt, bt, **kwargs), slopes))
         dy = np.random.default_rng(seed).standard_normal(y.shape).astype(dtype)
         y.backward(dy)
         results.append([y.data] + [t.grad for t in tensors])
-    assert (results[1][0] == 0).any() and y.dtype == dtype
+    assert y.dtype == dtype and len(results[1]) == len(results[0])
+    tol = 1e-5 if dtype == np.float32 else 1e-12    # da: sums over chunks in another order
     for fused, unfused in zip(results[1], results[0]):
-        np.testing.assert_allclose(fused, unfused, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(fused, unfused, rtol=tol, atol=tol)
 
 
 def test_fused_conv_relu_gradients_by_finite_differences():
@@ -126,24 +138,30 @@ def test_fused_conv_relu_gradients_by_finite_differences():
     x, w, b = (tr.Tensor(a, requires_grad=True) for a in _rectified_pair(g, np.float64, 1))
     report = tr.gradcheck(lambda *t: F.conv2d_relu(*t, stride=(1, 2), padding=1), [x, w, b])
     assert report.max_rel_error < 1e-6
+    a = tr.Tensor(np.array([0.25, -0.5, 0.0, 1.5]), requires_grad=True)   # a = 0 too
+    report = tr.gradcheck(lambda *t: F.conv2d_prelu(*t, stride=(1, 2), padding=1), [x, w, b, a])
+    assert report.max_rel_error < 1e-6
+    with pytest.raises(ValueError, match="slopes must have 1 or 4"):
+        F.conv2d_prelu(x, w, b, np.ones(3), padding=1)
 
 
-def test_sequential_fuses_conv_relu_unless_a_hook_watches():
-    """nn.Sequential runs Conv2d + ReLU as conv2d_relu (one node on the tape), with the same
-    numbers; a forward hook on either layer keeps the two ops, so the hook sees the conv output."""
+def test_sequential_fuses_conv_and_rectifier_unless_a_hook_watches():
+    """nn.Sequential runs Conv2d + ReLU as conv2d_relu and Conv2d + PReLU as conv2d_prelu (one
+    node each on the tape), with the same numbers; a forward hook on either layer keeps the two
+    ops, so the hook sees the conv output."""
     rng = np.random.default_rng(0)
     model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, rng=rng), nn.ReLU(),
                           nn.Conv2d(3, 3, 3, padding=1, rng=rng), nn.PReLU(3))
     x = tr.Tensor(rng.standard_normal((2, 2, 5, 5)), requires_grad=True)
     fused = model(x)
-    assert fused._parents[0]._op == "conv2d" and fused._parents[0]._parents[0]._op == "conv2d_relu"
+    assert fused._op == "conv2d_prelu" and fused._parents[0]._op == "conv2d_relu"
     fused.sum().backward()
     grads = [p.grad.copy() for p in model.parameters()]
     seen = []
     handle = model[0].register_forward_hook(lambda m, inputs, out: seen.append(out._op))
     model.zero_grad()
     unfused = model(x)
-    assert seen == ["conv2d"] and unfused._parents[0]._parents[0]._op == "relu"
+    assert seen == ["conv2d"] and unfused._op == "conv2d_prelu" and unfused._parents[0]._op == "relu"
     unfused.sum().backward()
     handle.remove()
     np.testing.assert_allclose(unfused.data, fused.data, rtol=1e-12)

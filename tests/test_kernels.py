@@ -290,7 +290,9 @@ def test_everything_works_with_numba_disabled(tmp_path):
         y3 = F.conv2d(x, w3, padding=1)          # stride 1, Wo == W: the shifted-copy kernels
         assert np.allclose(y3.data, ref.conv2d_reference(x.data, w3.data, None, (1, 1), (1, 1)))
         tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x, w3])
-        tr.gradcheck(lambda a, b: F.conv2d_relu(a, b, padding=1), [x, w3])   # fused epilogue
+        tr.gradcheck(lambda a, b: F.conv2d_relu(a, b, padding=1), [x, w3])   # fused epilogues
+        s = tr.Tensor(np.array([0.25, 0.0, -0.5]), requires_grad=True)
+        tr.gradcheck(lambda a, b, c: F.conv2d_prelu(a, b, None, c, padding=1), [x, w3, s])
         print("ok")
     """)
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")

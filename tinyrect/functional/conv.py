@@ -32,6 +32,7 @@ import numpy as np
 
 from tinyrect.functional import geometry as _geo
 from tinyrect.kernels import conv as _fast
+from tinyrect.kernels import rectifiers as _rect
 from tinyrect.tensor import Tensor, as_tensor
 
 
@@ -45,7 +46,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     Ho = floor((H + 2·ph - dh·(kh - 1) - 1) / sh) + 1.  Forward and backward: module docstring
     (Y = W_col·X_col + b;  dW = dY·X_colᵀ;  dX = col2im(W_colᵀ·dY);  db = Σ dY).
     """
-    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu=False)
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode)
 
 
 def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Tensor:
@@ -58,11 +59,26 @@ def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_m
     Only `out` is kept (the next layer keeps it anyway), not Y as well. nn.Sequential calls this
     for a Conv2d followed by a ReLU when no hook watches either of them.
     """
-    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu=True)
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, "relu")
 
 
-def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu) -> Tensor:
-    """conv2d, followed by a fused ReLU if relu=True (conv2d_relu)."""
+def conv2d_prelu(x, weight, bias, slopes, stride=1, padding=0, dilation=1,
+                 padding_mode="zeros") -> Tensor:
+    """prelu(conv2d(x, weight, bias, ...), slopes) as ONE op (conv2d above, functional.prelu):
+
+        out = max(0, Y) + a_c · min(0, Y)                                  (Eq. 1)
+        dY = dout · (1 if Y > 0 else a_c),  da_c = Σ dout · min(0, Y)      (Eq. 2-3)
+
+    then conv2d's backward with dY. `slopes` has 1 element (channel-shared) or F (channel-wise).
+    The rectifier runs on each chunk of Y right after its GEMM, and dY and da are made chunk by
+    chunk in the backward's threads. Y is kept for da (a may be 0, so out alone is not enough).
+    nn.Sequential calls this for a Conv2d followed by a PReLU when no hook watches either.
+    """
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, as_tensor(slopes))
+
+
+def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifier=None) -> Tensor:
+    """conv2d, followed by a fused rectifier: None, "relu" or PReLU's slopes (a Tensor)."""
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
     _geo.check_conv_shapes(x.shape, weight.shape, None if bias is None else bias.shape)
@@ -78,22 +94,72 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, relu) ->
     w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(weight.shape[0], -1)  # W_col
     # the bias rides along as one more weight on a constant input 1 (kernels/conv.py)
     w_aug = w_col if bias is None else np.hstack([w_col, bias.data.astype(dtype)[:, None]])
-    y = _fast.forward(xd, w_aug, g, relu=relu)                             # Y = W_col·X_col + b
     parents = (x, weight) if bias is None else (x, weight, bias)
+    fused = _Fused(rectifier, x.shape[0], weight.shape[0], g, dtype)
+    y = _fast.forward(xd, w_aug, g, fused.epilogue)                        # Y = W_col·X_col + b
+    out = fused.output(y)
+    parents += fused.parents
 
     def backward(dout):
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
-        after a fused ReLU, dY = dout · 1[out > 0] first."""
-        dx, dw, db = _fast.backward(xd, w_col, np.asarray(dout, dtype=dtype), g,
-                                    need_dx=x.requires_grad, need_dw=weight.requires_grad,
-                                    has_bias=bias is not None, relu_out=y if relu else None)
-        dx = None if dx is None else dx.astype(x.dtype, copy=False)
-        dw = None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)
-        if bias is None:
-            return dx, dw
-        return dx, dw, db.astype(bias.dtype, copy=False)
+        after a fused rectifier dY (and PReLU's da) first, as in conv2d_relu / conv2d_prelu."""
+        dx, dw, db, da = _fast.backward(xd, w_col, np.asarray(dout, dtype=dtype), g,
+                                        need_dx=x.requires_grad, need_dw=weight.requires_grad,
+                                        has_bias=bias is not None, prologue=fused.prologue(y, out))
+        grads = [None if dx is None else dx.astype(x.dtype, copy=False),
+                 None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)]
+        if bias is not None:
+            grads.append(db.astype(bias.dtype, copy=False))
+        return tuple(grads) + fused.slope_grad(da)
 
-    return Tensor._from_op(y, parents, backward, "conv2d_relu" if relu else "conv2d")
+    return Tensor._from_op(out, parents, backward, fused.name)
+
+
+class _Fused:
+    """The rectifier fused into _convolve: its per-chunk forward (epilogue) and the per-chunk
+    start of the backward (prologue), with the formulas of conv2d_relu and conv2d_prelu."""
+
+    def __init__(self, rectifier, N, F, g, dtype):
+        self.kind = "conv2d" if rectifier is None else "relu" if isinstance(rectifier, str) else "prelu"
+        self.shape4 = (F, g.Ho, g.Wo)
+        self.parents, self.epilogue, self.out = (), None, None
+        if self.kind == "relu":
+            self.epilogue = lambda yc, n0, n1: np.maximum(yc, 0, out=yc)            # out = Y⁺
+        elif self.kind == "prelu":
+            slopes = rectifier
+            if slopes.size not in (1, F):
+                raise ValueError(f"conv2d_prelu: slopes must have 1 or {F} elements (one per "
+                                 f"output channel), got shape {slopes.shape}")
+            self.slopes, self.parents = slopes, (slopes,)
+            self.a = np.ascontiguousarray(slopes.data.reshape(-1), dtype=dtype)
+            self.out = np.empty((N, F, g.Ho, g.Wo), dtype)
+            self.epilogue = lambda yc, n0, n1: _rect.prelu_forward_4d_into(   # out = Eq. (1)
+                yc.reshape((n1 - n0,) + self.shape4), self.a, self.out[n0:n1])
+        self.name = {"conv2d": "conv2d", "relu": "conv2d_relu", "prelu": "conv2d_prelu"}[self.kind]
+
+    def output(self, y):
+        return self.out if self.kind == "prelu" else y
+
+    def prologue(self, y, out):
+        """prologue(dout_chunk, n0, n1) -> (dY_chunk, extra) for kernels/conv.py's backward."""
+        if self.kind == "relu":
+            o = out.reshape(out.shape[0], self.shape4[0], -1)
+            return lambda d, n0, n1: (np.multiply(d, o[n0:n1] > 0, out=_fast.buffer(  # dY =
+                "dy_relu", d.size, d.dtype).reshape(d.shape)), None)              # dout·1[out>0]
+        if self.kind == "prelu":
+            def dy_and_da(d, n0, n1):                                          # Eq. (1)-(3)
+                dy, da = _rect.prelu_backward_4d(y[n0:n1], self.a, d.reshape((n1 - n0,) + self.shape4))
+                return dy.reshape(d.shape), da
+            return dy_and_da
+        return None
+
+    def slope_grad(self, da) -> tuple:
+        if self.kind != "prelu":
+            return ()
+        if not self.slopes.requires_grad:
+            return (None,)
+        da = np.sum(da, dtype=np.float64) if self.slopes.size == 1 else da   # shared: Σ over c
+        return (np.asarray(da, dtype=self.slopes.dtype).reshape(self.slopes.shape),)
 
 
 # ----------------------------------------------------------------------------- pad

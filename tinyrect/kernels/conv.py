@@ -68,12 +68,13 @@ def chunks(N: int, bytes_per_sample: int) -> list:
     return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
 
-def forward(x, w_aug, geometry, relu=False):
+def forward(x, w_aug, geometry, epilogue=None):
     """y[n0:n1] = W̃ · X̃_col of each chunk (with the bias column, if any), chunks in parallel.
 
     w_aug is W_col (F, K), or W̃ = [W_col | b] (F, K + 1) when there is a bias; then X̃_col gets
-    its row of ones. relu=True returns max(0, y) instead, applied to each chunk right after its
-    GEMM, while it is still in the cache (the fused epilogue of functional.conv2d_relu).
+    its row of ones. epilogue(y_chunk, n0, n1), if given, runs on each chunk's (n, F, Ho·Wo)
+    block right after its GEMM, in the same thread, while the block is still in the cache (the
+    fused rectifiers of functional.conv2d_relu and conv2d_prelu).
     """
     N = x.shape[0]
     F, Ka = w_aug.shape
@@ -90,8 +91,8 @@ def forward(x, w_aug, geometry, relu=False):
         # of one sample are a strided view, which BLAS takes as is, so no (F, n, P) -> (n, F, P)
         # transposed copy of the product is needed (measured 1.2-1.9x faster on small maps)
         np.matmul(w_aug, cols.reshape(Ka, n1 - n0, P).transpose(1, 0, 2), out=y[n0:n1])
-        if relu:
-            np.maximum(y[n0:n1], 0, out=y[n0:n1])
+        if epilogue is not None:
+            epilogue(y[n0:n1], n0, n1)
 
     parallel_map(chunk, chunks(N, Ka * P * x.itemsize))
     return y.reshape(N, F, Ho, Wo)
@@ -121,26 +122,26 @@ def _col2im(dcols, geometry, dx):
     kernel(dcols, *args, dx)
 
 
-def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, relu_out=None):
-    """(dx, dW_col, db), chunk by chunk in parallel threads, with X̃_col built again.
+def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, prologue=None):
+    """(dx, dW_col, db, extra), chunk by chunk in parallel threads, with X̃_col built again.
 
-    relu_out: the output of conv2d_relu's forward; then dout is the gradient of that output and
-    each chunk first folds the ReLU's mask in, dY = dout · 1[out > 0] (no separate pass)."""
+    prologue(dout_chunk, n0, n1) -> (dY_chunk, extra), if given, first turns the gradient of a
+    fused rectifier's output into dY for each chunk (conv2d_relu, conv2d_prelu); the extras (e.g.
+    PReLU's dE/da of the chunk) are summed over the chunks into `extra` (else None)."""
     N = x.shape[0]
     F, K = w_col.shape
     Ka = K + has_bias
     Ho, Wo = geometry[-2:]
     P = Ho * Wo
     dout = np.ascontiguousarray(dout).reshape(N, F, P)
-    relu_out = None if relu_out is None else relu_out.reshape(N, F, P)
     dx = np.empty_like(x) if need_dx else None
 
     def chunk(bounds):
         n0, n1 = bounds
         n, m = n1 - n0, (n1 - n0) * P
-        g = dout[n0:n1]                                                    # dY of this chunk
-        if relu_out is not None:
-            g = np.multiply(g, relu_out[n0:n1] > 0, out=buffer("g", m * F, x.dtype).reshape(n, F, P))
+        g, extra = dout[n0:n1], None                                       # dY of this chunk
+        if prologue is not None:
+            g, extra = prologue(g, n0, n1)
         dw_t = None
         if need_dw:
             cols = buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
@@ -162,11 +163,11 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
             np.matmul(w_col.T, dy, out=dcols)                              # dX_col = W_colᵀ·dY
             _col2im(dcols, geometry, dx[n0:n1])                            # dX = col2im(dX_col)
         if dw_t is not None and has_bias:
-            return dw_t[:K], dw_t[K]
-        return dw_t, (g.sum(axis=(0, 2)) if has_bias else None)            # db = Σ dY
+            return dw_t[:K], dw_t[K], extra
+        return dw_t, (g.sum(axis=(0, 2)) if has_bias else None), extra     # db = Σ dY
 
     parts = (parallel_map(chunk, chunks(N, Ka * P * x.itemsize))
-             or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))])        # an empty batch
-    dw = sum((p[0] for p in parts[1:]), parts[0][0]).T if need_dw else None   # dWᵀ -> dW
-    db = sum((p[1] for p in parts[1:]), parts[0][1]) if has_bias else None
-    return dx, dw, db
+             or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype), None)])  # an empty batch
+    dw, db, extra = (sum((p[i] for p in parts[1:]), parts[0][i]) if parts[0][i] is not None
+                     else None for i in range(3))
+    return dx, (dw.T if need_dw else None), (db if has_bias else None), extra  # dWᵀ -> dW

@@ -42,7 +42,7 @@ class Sequential(_ModuleSequence):
         i = 0
         while i < len(modules):
             if i + 1 < len(modules) and _fusable(modules[i], modules[i + 1]):
-                x = modules[i].forward_relu(x)    # relu(conv(x)) as one op: F.conv2d_relu
+                x = modules[i].forward_rectified(x, modules[i + 1])   # F.conv2d_relu/_prelu
                 i += 2
             else:
                 x = modules[i](x)
@@ -83,10 +83,13 @@ class ModuleList(_ModuleSequence):
 
 
 def _fusable(first: Module, second: Module) -> bool:
-    """A Conv2d followed by a ReLU, with no hook watching either (a hook would miss the
-    conv output that the fused op never materializes): run as F.conv2d_relu, same numbers."""
-    from tinyrect.nn.activations import ReLU
+    """A Conv2d followed by a ReLU or a PReLU (1 or out_channels slopes), with no hook watching
+    either (a hook would miss the conv output that the fused op never materializes): run as
+    F.conv2d_relu / F.conv2d_prelu, the same numbers."""
+    from tinyrect.nn.activations import PReLU, ReLU
     from tinyrect.nn.layers import Conv2d
 
-    return (type(first) is Conv2d and type(second) is ReLU
+    return (type(first) is Conv2d
+            and (type(second) is ReLU
+                 or type(second) is PReLU and second.num_parameters in (1, first.out_channels))
             and not any(m._forward_hooks or m._forward_pre_hooks for m in (first, second)))
