@@ -244,12 +244,15 @@ def _conv(args):
     key = 0 if use_torch else 1
     order = sorted(range(len(rounds)), key=lambda i: geometric_means(rounds[i])[key])
     median = rounds[order[len(order) // 2]]
-    lines = [format_conv(median), f"\nall {len(rounds)} rounds, forward+backward geometric means "
-             f"(the table above is the median round by {'tinyrect/torch' if use_torch else 'numpy/tinyrect'}):"]
+    lines = [format_conv(median), f"\nall {len(rounds)} rounds, geometric means (the table above is "
+             f"the median round by forward+backward {'tinyrect/torch' if use_torch else 'numpy/tinyrect'}):"]
     for i, r in enumerate(rounds):
-        g_torch, g_np = geometric_means(r)
-        lines.append(f"  round {i + 1}: tinyrect/torch " + (f"{g_torch:.2f}" if g_torch else "-")
-                     + f", numpy/tinyrect {g_np:.2f}")
+        text = []
+        for kind in ("fwd", "fwd+bwd"):
+            g_torch, g_np = geometric_means(r, kind)
+            text.append(f"{kind} tinyrect/torch " + (f"{g_torch:.2f}" if g_torch else "-")
+                        + f", numpy/tinyrect {g_np:.2f}")
+        lines.append(f"  round {i + 1}: " + "; ".join(text))
     return {"median_round": median, "rounds": rounds}, "\n".join(lines)
 
 
