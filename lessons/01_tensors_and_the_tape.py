@@ -49,7 +49,8 @@ hand = {"a": f.item() * b.item(), "b": f.item() * a.item(), "c": f.item(), "f": 
 for name, t in [("a", a), ("b", b), ("c", c), ("f", f)]:
     print(f"dL/d{name}: tape {t.grad.item():+.1f}   by hand {hand[name]:+.1f}")
 _lesson.check(all(np.isclose(t.grad.item(), hand[n]) for n, t in [("a", a), ("b", b), ("c", c), ("f", f)]),
-              "scalar graph: .grad of a, b, c, f equals the hand-computed f·b, f·a, f, d")
+              "scalar graph: .grad of a, b, c, f vs the hand-computed f·b, f·a, f, d",
+              "equal to np.isclose (relative 1e-5, absolute 1e-8)")
 
 
 # %% [markdown]
@@ -127,7 +128,8 @@ err_b = np.abs(bias.grad - db_hand).max()
 print(f"dtype {loss.dtype}; max |W.grad - xᵀ(2y)| = {err_W:.1e}; max |b.grad - Σ_rows 2y| = {err_b:.1e}")
 print(f"b.grad shape {bias.grad.shape} (the shape of b, not of y {y.shape})")
 _lesson.check(err_W < 1e-12 and err_b < 1e-12,
-              f"W.grad = xᵀ·2y and b.grad = Σ_rows 2y to 1e-12 (max errors {err_W:.1e}, {err_b:.1e})")
+              f"W.grad vs xᵀ·2y and b.grad vs Σ_rows 2y: max errors {err_W:.1e}, {err_b:.1e}",
+              "below 1e-12")
 
 # %% [markdown]
 # ## 4. Gradients accumulate
@@ -143,14 +145,16 @@ loss = ((x @ W + bias) ** 2).sum()
 loss.backward()
 ratio = np.abs(W.grad).sum() / np.abs(first).sum()
 print(f"after a second backward without zero_grad: |W.grad| grew by a factor {ratio:.3f}")
-_lesson.check(np.allclose(W.grad, 2 * first), "a second backward adds: W.grad == 2 × first gradient")
+_lesson.check(np.allclose(W.grad, 2 * first), "a second backward adds: W.grad vs 2 × the first gradient",
+              "equal to np.allclose (relative 1e-5, absolute 1e-8)")
 W.grad = None
 
 # A tensor used twice in one graph: L = x·x gets 2x from the two uses adding up.
 u = tr.Tensor(3.0, requires_grad=True)
 (u * u).backward()
 print(f"d(u·u)/du at u = 3: {u.grad.item()}  (two uses, 3 + 3)")
-_lesson.check(u.grad.item() == 6.0, "a tensor used twice receives the sum of both gradients (6)")
+_lesson.check(u.grad.item() == 6.0, f"a tensor used twice receives the sum of both gradients: u.grad {u.grad.item()} vs 3 + 3",
+              "exactly equal")
 
 # %% [markdown]
 # ## 5. `no_grad()`: no tape
@@ -163,7 +167,8 @@ _lesson.check(u.grad.item() == 6.0, "a tensor used twice receives the sum of bot
 with tr.no_grad():
     y_eval = x @ W + bias
 print(f"under no_grad: requires_grad={y_eval.requires_grad}, parents={len(y_eval._parents)}")
-_lesson.check(not y_eval.requires_grad and y_eval._parents == (), "no_grad() records no graph")
+_lesson.check(not y_eval.requires_grad and y_eval._parents == (), "no_grad() records no graph: the result's requires_grad and parents",
+              "exactly False and none")
 
 # %% [markdown]
 # ## 6. float32 vs float64
@@ -182,7 +187,8 @@ print(f"dtypes: Tensor([1.0, 2.0]) -> {tr.Tensor([1.0, 2.0]).dtype}; float32 arr
       f"float64 array -> {x64.dtype}; float32 * 2.0 -> {(x32 * 2.0).dtype}; "
       f"float64 * 2.0 -> {(x64 * 2.0).dtype}; float32 + float64 -> {(x32 + x64).dtype}")
 _lesson.check((x32 * 2.0).dtype == np.float32 and (x64 * 2.0).dtype == np.float64,
-              "a Python scalar keeps a tensor's dtype (float32 stays float32, float64 stays float64)")
+              "a Python scalar keeps a tensor's dtype: the dtype of x32 * 2.0 and x64 * 2.0",
+              "exactly float32 and float64")
 epsilons = np.logspace(-12, -1, 12 if args.quick else 45)
 errors = {}
 for dtype in (np.float32, np.float64):

@@ -109,18 +109,20 @@ results = {"reference loops": ref.im2col_reference(x, (K, K), padding=(1, 1)),
            "numba": im2col_numba(x, K, 1, 1), "NumPy strided": im2col_numpy(x, K, 1, 1)}
 agree = all(np.allclose(v, results["reference loops"], atol=1e-5) for v in results.values())
 print(f"X_col shape {results['numba'].shape}; all three agree: {agree}")
-_lesson.check(agree, "im2col: reference loops, numba and NumPy strided agree to 1e-5")
+_lesson.check(agree, "im2col: reference loops, numba and NumPy strided compared", "agree to np.allclose, absolute 1e-5")
 
 G_small = rng.standard_normal(results["numba"].shape).astype(np.float32)
 back_ref = ref.col2im_reference(G_small, x.shape, (K, K), padding=(1, 1))
 _lesson.check(all(np.allclose(f(G_small, x.shape, K, 1, 1), back_ref, atol=1e-5)
                   for f in (col2im_numba, col2im_numpy)),
-              "col2im: reference loops, numba and NumPy slice-adds agree to 1e-5")
+              "col2im: reference loops, numba and NumPy slice-adds compared",
+              "agree to np.allclose, absolute 1e-5")
 
 stride_cols = {"numba": im2col_numba(x, K, 2, 1), "NumPy strided": im2col_numpy(x, K, 2, 1)}
 stride_ref = ref.im2col_reference(x, (K, K), stride=(2, 2), padding=(1, 1))
 _lesson.check(all(np.allclose(v, stride_ref, atol=1e-5) for v in stride_cols.values()),
-              "the same with stride 2")
+              "im2col with stride 2: numba and NumPy strided vs the reference loops",
+              "agree to np.allclose, absolute 1e-5")
 
 # %% [markdown]
 # ## 3. Timings
@@ -160,7 +162,7 @@ back["numba same-width"] = _lesson.timeit(   # zeroes cols_l's padding entries: 
     lambda: fast.col2im_same_width(cols_l, 3, 3, 1, 1, 1, 1, HL, back_sw), repeat=repeat)
 _lesson.check(np.array_equal(cols_sw, cols_l)
               and np.allclose(back_sw, col2im_numba(cols_l, xl.shape, 3, 1, 1), atol=1e-4),
-              "the same-width kernels give the same X_col and col2im as the general ones")
+              "the same-width kernels vs the general ones", "X_col identical, col2im to absolute 1e-4")
 for n_threads in sorted({threads, 1}, reverse=True):
     tr.set_num_threads(n_threads)  # BLAS follows set_num_threads too
     gemm[f"GEMM, {n_threads} thread{'s' if n_threads > 1 else ''}"] = _lesson.timeit(
@@ -175,7 +177,8 @@ for name, t in small.items():
     speedup = "" if name == "reference loops" else f"   ({small['reference loops'] / t:.0f}× faster than the loops)"
     print(f"  {name:<18}{t * 1e3:10.3f} ms{speedup}")
 _lesson.check(small["numba"] < small["reference loops"],
-              f"numba im2col is faster than the Python loops ({small['reference loops'] / small['numba']:.0f}×)")
+              f"numba im2col vs the Python loops: {small['reference loops'] / small['numba']:.0f}× faster",
+              "numba is faster (best of repeated timings)")
 
 print(f"im2col of x {xl.shape}, 3×3, padding 1 (X_col {cols_l.shape}, {cols_l.nbytes / 2**20:.1f} MiB):")
 loops_estimate = small["reference loops"] * cols_l.size / results["numba"].size
@@ -239,7 +242,8 @@ t_gemm = _lesson.timeit(lambda: w.reshape(Fo, -1) @ im2col_numba(x, K, 1, 1), re
 err_fwd = np.abs(y_gemm - y_loops).max()
 print(f"conv forward {x.shape} * {w.shape}: seven loops {t_loops * 1e3:.1f} ms, "
       f"im2col + GEMM {t_gemm * 1e3:.3f} ms; max |difference| {err_fwd:.1e}")
-_lesson.check(err_fwd < 1e-4, f"im2col + GEMM equals the seven-loop definition (max diff {err_fwd:.1e})")
+_lesson.check(err_fwd < 1e-4, f"im2col + GEMM vs the seven-loop definition: max difference {err_fwd:.1e}",
+              "below 1e-4 (float32)")
 
 # %% [markdown]
 # The bias is just one more weight, on an input that is always 1. Append a row of ones to X_col
@@ -252,7 +256,8 @@ cols_aug = np.vstack([results["numba"], np.ones((1, results["numba"].shape[1]), 
 w_aug = np.hstack([w.reshape(Fo, -1), b[:, None]])
 err_aug = np.abs(w_aug @ cols_aug - y_col).max()
 print(f"[W_col | b] · [X_col; 1] vs W_col · X_col + b: max |difference| {err_aug:.1e}")
-_lesson.check(err_aug < 1e-4, "the bias as a weight on a row of ones gives the same output")
+_lesson.check(err_aug < 1e-4, f"the bias as a weight on a row of ones vs W_col·X_col + b: max difference {err_aug:.1e}",
+              "below 1e-4 (float32)")
 
 # %% [markdown]
 # ## 5. The backward, by the formulas, against the tape
@@ -278,14 +283,16 @@ errs = {name: np.abs(mine - t.grad).max() / np.abs(mine).max()
         for name, mine, t in (("dX", dX, xt), ("dW", dW, wt), ("db", db, bt))}
 print("formulas vs tinyrect.functional.conv2d's backward, max relative difference:",
       ", ".join(f"{k} {v:.1e}" for k, v in errs.items()))
-_lesson.check(max(errs.values()) < 1e-12, "dW = dY·X_colᵀ, db = Σ dY, dX = col2im(W_colᵀ·dY) match conv2d's backward")
+_lesson.check(max(errs.values()) < 1e-12, f"dW = dY·X_colᵀ, db = Σ dY, dX = col2im(W_colᵀ·dY) vs conv2d's backward: max relative "
+              f"difference {max(errs.values()):.1e}", "below 1e-12 (float64)")
 
 G = rng.standard_normal(cols64.shape)
 col2im_G = np.zeros_like(x64)
 fast.col2im(G, K, K, 1, 1, 1, 1, 1, 1, Ho, Ho, col2im_G)
 lhs, rhs = float(np.sum(cols64 * G)), float(np.sum(x64 * col2im_G))
 print(f"adjoint test: <im2col(x), G> = {lhs:.10f}, <x, col2im(G)> = {rhs:.10f}")
-_lesson.check(abs(lhs - rhs) < 1e-9 * abs(lhs), "col2im is the adjoint of im2col")
+_lesson.check(abs(lhs - rhs) < 1e-9 * abs(lhs), f"col2im is the adjoint of im2col: <im2col(x), G> vs <x, col2im(G)>, relative difference "
+              f"{abs(lhs - rhs) / abs(lhs):.1e}", "below 1e-9")
 
 n_small = (1, 2, 4, 3) if args.quick else (2, 2, 5, 3)
 report = tr.gradcheck(lambda a, b_, c: F.conv2d(a, b_, c, stride=1, padding=1),
@@ -295,7 +302,7 @@ report = tr.gradcheck(lambda a, b_, c: F.conv2d(a, b_, c, stride=1, padding=1),
                       names=["x", "W", "b"], raise_on_failure=False)
 print(report)
 _lesson.check(report.passed and report.max_rel_error < 1e-6,
-              f"gradcheck of conv2d: max relative error {report.max_rel_error:.1e}")
+              f"gradcheck of conv2d: max relative error {report.max_rel_error:.1e}", "below 1e-6")
 
 # %% [markdown]
 # ## 6. Making it fast: three choices `conv2d` makes beyond the textbook
@@ -356,7 +363,7 @@ kept_two = 2 * xf.data.nbytes + xf.data.size        # Y, max(0, Y) and a one-byt
 print(f"forward + backward, x {xf.shape}: relu(conv2d) {t_two * 1e3:.3f} ms, conv2d_relu "
       f"{t_fused * 1e3:.3f} ms ({t_two / t_fused:.2f}× faster); activations kept per layer: "
       f"{kept_two / 2**10:.0f} KiB vs {xf.data.nbytes / 2**10:.0f} KiB")
-_lesson.check(same, "conv2d_relu gives exactly relu(conv2d(...))")
+_lesson.check(same, "conv2d_relu gives exactly relu(conv2d(...))", "bit for bit")
 
 # %% [markdown]
 # **(c) Threads without waiting, and BLAS on one thread.** With n threads, `conv2d` splits the

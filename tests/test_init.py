@@ -114,3 +114,33 @@ def test_default_layer_init_is_he_fan_in():
     assert np.all(conv.bias.data == 0)
     fc = nn.Linear(500, 200, seed=0)
     assert abs(fc.weight.data.std() / math.sqrt(2 / 500) - 1) < 0.03
+
+
+def test_init_and_dropout_share_one_default_generator():
+    import tinyrect.random as trandom
+    assert init.manual_seed is trandom.manual_seed is tr.manual_seed
+    tr.manual_seed(7)
+    assert init.default_generator() is trandom.default_generator()
+    w, x = np.empty((4, 5)), tr.Tensor(np.ones(6))
+    init.normal_(w)
+    mask = tr.functional.dropout(x, 0.5).data
+    expected = np.random.default_rng(7)   # one stream: init's draws first, then dropout's
+    np.testing.assert_array_equal(w, expected.standard_normal((4, 5)))
+    np.testing.assert_array_equal(mask, (expected.random(6) >= 0.5) * 2.0)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        tr.manual_seed(-1)
+
+
+def test_he_std_is_the_papers_formula_and_feeds_the_gains():
+    assert init.he_std(576) == pytest.approx(0.0589255650988789)        # sqrt(2/576), Eq. (10)
+    assert init.he_std(100, 0.25) == pytest.approx(0.1371988681140071)  # sqrt(2/106.25), Eq. (15)
+    assert init.calculate_gain("relu") == pytest.approx(math.sqrt(2))
+    assert init.calculate_gain("leaky_relu", 0.25) == pytest.approx(init.he_std(1, 0.25))
+    w = np.empty((64, 32, 3, 3))
+    init.kaiming_normal_(w, a=0.25, mode="fan_out", seed=0)             # fan_out = 64 · 9
+    assert abs(w.std() / init.he_std(576, 0.25) - 1) < 0.02
+    for bad in (0, -3, "9", True):
+        with pytest.raises(ValueError, match="fan must be a positive number"):
+            init.he_std(bad)
+    with pytest.raises(ValueError, match="negative slope"):
+        init.he_std(9, float("nan"))

@@ -47,6 +47,36 @@ def test_lesson_runs_headless_and_passes_its_checks(path, tmp_path):
     pngs = list(out.glob("*.png"))
     assert pngs, f"{path.name} saved no PNG figure into --out {out}"
     assert not list(out.glob(".*.tmp")), "savefig left a temporary file behind"
+    _assert_reads_as_the_lesson(path, result.stdout, pngs)
+
+
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(?:\.0+)?(?![\d.]|e[-+]?\d*[1-9])")
+
+
+def _assert_reads_as_the_lesson(path, stdout, pngs):
+    """The narrated run: the markdown headings in order, each before the output of the code under
+    it; a check line says what was compared and within what; no -0.00; figures and exercises at
+    the end."""
+    text = path.read_text(encoding="utf-8")
+    headings = re.findall(r"^# #+ (.+)$", text, flags=re.M)
+    at = [stdout.find(h.replace("**", "")) for h in headings]
+    assert -1 not in at, f"{path.name}: heading {headings[at.index(-1)]!r} not narrated"
+    assert at == sorted(at), f"{path.name}: the headings are not narrated in order"
+    first_check = stdout.find("PASS  ")
+    assert 0 < at[0] < first_check, "the title is narrated before the first measurement"
+    checks = re.findall(r"^(?:PASS|FAIL)  (.*)$", stdout, flags=re.M)
+    vague = [c for c in checks if not re.search(r"held:|[<>≈]|within|exactly|equal|below|above|agree", c)]
+    assert not vague, f"{path.name}: check lines that do not say what was compared and within what: {vague}"
+    assert not NEGATIVE_ZERO.search(stdout), \
+        f"{path.name} prints a negative zero: ...{stdout[max(0, NEGATIVE_ZERO.search(stdout).start() - 80):][:120]}..."
+    tail = stdout[re.search(r"all \d+ checks passed", stdout).start():]
+    assert all(p.name in tail for p in pngs), "the end of the run names every figure it saved"
+    assert "Exercises" in tail and "tinyrect check" in tail, "the end of the run names the exercises"
+
+
+def test_negative_zero_pattern():
+    assert NEGATIVE_ZERO.search("padded -0.00 paper") and NEGATIVE_ZERO.search("x -0.0")
+    assert not NEGATIVE_ZERO.search("-0.01 -0.5 1.0e-05 -1.0e-05 2.3e-08 layer-0.5")
 
 
 @pytest.mark.parametrize("path", LESSON_FILES, ids=[p.stem for p in LESSON_FILES])
@@ -116,6 +146,58 @@ def test_passing_lesson_writes_default_output_folder(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS  the claim under test" in result.stdout
     assert (tmp_path / "lesson_output" / "07" / "line.png").is_file()
+
+
+NARRATED = '''# %% [markdown]
+# # 07 · A narrated lesson
+#
+# The first paragraph, long enough to be wrapped at the terminal's width: one two three four five
+# six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen.
+#
+#     a formula = kept as it is
+
+# %%
+import sys, time
+sys.path.insert(0, {lessons!r})
+import _lesson
+args = _lesson.setup("07")
+print("output of the first cell")
+
+# %% [markdown]
+# ## Section two
+# Text of section two.
+
+# %%
+time.sleep(0.5)
+print("output of section two")
+_lesson.check(True, "one vs one", "exactly equal")
+_lesson.finish()
+
+# %% [markdown]
+# ## Exercises
+# 1. The exercise.
+'''
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_script_run_narrates_its_markdown_cells_in_place(tmp_path, quiet):
+    path = tmp_path / "07_narrated.py"
+    path.write_text(NARRATED.format(lessons=str(LESSONS)), encoding="utf-8")
+    result = _run([path, "--out", tmp_path / "o"] + (["--quiet"] if quiet else []), cwd=tmp_path)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    order = ["output of the first cell", "output of section two", "PASS  one vs one; held: exactly equal",
+             "all 1 checks passed"]
+    narrated = ["A narrated lesson", "The first paragraph", "    a formula = kept as it is",
+                "Section two", "Text of section two.", "Exercises", "1. The exercise."]
+    if quiet:
+        assert not [t for t in narrated if t in out], out
+        assert "exercises: the last cell of lesson 07" in out
+    else:
+        order = narrated[:3] + order[:1] + narrated[3:5] + order[1:] + narrated[5:]
+        assert max(len(line) for line in out.splitlines()) <= 100, "narration is wrapped"
+    at = [out.find(t) for t in order]
+    assert -1 not in at and at == sorted(at), out
 
 
 def test_cli_propagates_exit_code_flags_and_honours_lessons_dir(tmp_path, monkeypatch, capfd):

@@ -89,6 +89,11 @@ def test_no_decay_groups():
     groups = optim.param_groups_no_decay(seq, 1e-3, decay_biases=True)
     assert groups[1]["param_names"] == ["1.weight"]
     assert len(optim.param_groups_no_decay(nn.Sequential(nn.PReLU()), 1e-3)) == 1
+    groups = optim.param_groups_no_decay(seq, 1e-3, decay_slopes=True)   # a decayed, biases not
+    assert groups[0]["param_names"] == ["0.weight", "1.weight", "2.weight"]
+    assert groups[1]["param_names"] == ["0.bias", "2.bias"]
+    groups = optim.param_groups_no_decay(seq, 1e-3, decay_biases=True, decay_slopes=True)
+    assert len(groups) == 1 and len(groups[0]["params"]) == 5
 
 
 def test_weight_decay_pushes_prelu_toward_relu():

@@ -101,3 +101,32 @@ def test_adaptive_avg_pool_matches_pytorch(size):
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def ties(shape, dtype=np.float64, seed=0):
+    """Values drawn from {-1, 0, 1}: almost every window holds a tie for its maximum."""
+    return np.random.default_rng(seed).integers(-1, 2, size=shape).astype(dtype)
+
+
+def test_a_tie_sends_the_gradient_to_the_first_maximum():
+    x = tr.Tensor(np.array([[[[1., 1., 0., 2.],
+                              [1., 1., 2., 2.]]]]), requires_grad=True)
+    F.max_pool2d(x, 2).backward(np.array([[[[10., 20.]]]]))
+    # window 1: four equal 1s -> the first in row-major order; window 2: 2, 2, 2 -> (0, 3)
+    np.testing.assert_array_equal(x.grad, [[[[10., 0., 0., 20.], [0., 0., 0., 0.]]]])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N,C,H,W,k,s,p", CASES)
+def test_max_pool_ties_route_like_pytorch(N, C, H, W, k, s, p, dtype):
+    """PyTorch gives a tied window's gradient to its first maximum (row-major); so must we."""
+    torch = pytest.importorskip("torch")
+    x_np = ties((N, C, H, W), dtype, seed=5)
+    x, xt = tr.Tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    y, yt = F.max_pool2d(x, k, s, p), torch.nn.functional.max_pool2d(xt, k, s, p)
+    g = np.random.default_rng(6).standard_normal(y.shape).astype(dtype)
+    y.backward(g)
+    yt.backward(torch.tensor(g))
+    np.testing.assert_array_equal(y.data, yt.detach().numpy())
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-6, atol=1e-6)

@@ -72,6 +72,50 @@ def test_rectifier_values_at_the_kink():
     np.testing.assert_array_equal(a.grad, [-2.0])            # Σ min(0, y) (Eq. 3)
 
 
+def test_relu_and_leaky_relu_backward_at_exactly_zero():
+    x = tr.Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
+    F.relu(x).backward(np.ones(3))
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 1.0])   # 0 at y = 0, as torch
+    x.zero_grad()
+    F.leaky_relu(x, 0.3).backward(np.ones(3))
+    np.testing.assert_array_equal(x.grad, [0.3, 0.3, 1.0])   # the slope at y = 0, as torch
+
+
+def _with_zeros(shape, dtype, seed=3):
+    """Gaussian values with about a third of them exactly 0."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) * (rng.integers(0, 3, size=shape) > 0)).astype(dtype)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4, 3, 5, 5), (6, 7)])
+def test_rectifiers_at_exact_zeros_match_torch(shape, dtype):
+    """At y = 0 torch's ReLU passes 0, Leaky ReLU and PReLU the slope (dx) and 0 (da)."""
+    torch = pytest.importorskip("torch")
+    x_np = _with_zeros(shape, dtype)
+    assert (x_np == 0).sum() > x_np.size // 5
+    g_np = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    a_np = np.array([0.25, -0.5, 1.5][: 1 if len(shape) == 2 else 3], dtype=dtype)
+    tf = torch.nn.functional
+    cases = [(F.relu, tf.relu, None), (F.leaky_relu, tf.leaky_relu, None),
+             (lambda t: F.leaky_relu(t, 0.3), lambda t: tf.leaky_relu(t, 0.3), None),
+             (F.prelu, tf.prelu, a_np)]
+    for ours, theirs, weight in cases:
+        x, tx = tr.Tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+        if weight is None:
+            out, tout = ours(x), theirs(tx)
+        else:
+            a, ta = tr.Tensor(weight, requires_grad=True), torch.tensor(weight, requires_grad=True)
+            out, tout = ours(x, a), theirs(tx, ta)
+        out.backward(g_np)
+        tout.backward(torch.tensor(g_np))
+        np.testing.assert_array_equal(out.data, tout.detach().numpy())
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6, atol=0)
+        if weight is not None:
+            np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("k", [1, 5])
 def test_fast_kernels_match_reference(dtype, k):

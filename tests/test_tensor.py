@@ -218,6 +218,27 @@ def test_integer_tensor_cannot_require_grad():
     assert Tensor(np.arange(3)).dtype.kind == "i"  # integer arrays without grad are kept (labels)
 
 
+@pytest.mark.parametrize("requires_grad", [False, True])
+@pytest.mark.parametrize("value", [np.array([1 + 2j, 3.0]), [1j, 2.0], np.complex64(1.0)])
+def test_complex_data_is_refused_with_the_conversion_to_use(value, requires_grad):
+    with pytest.raises(TypeError, match=r"complex.*\.real.*np\.abs"):
+        Tensor(value, requires_grad=requires_grad)
+    with pytest.raises(TypeError, match=r"complex.*\.real"):
+        tr.as_tensor(value)
+    with pytest.raises(TypeError, match="complex"):
+        t(2) * value  # also as the other operand of an op
+    with pytest.raises(TypeError, match="complex64 is complex.*float32"):
+        Tensor([1.0, 2.0], dtype=np.complex64)
+
+
+def test_ops_on_parameters_give_plain_tensors_and_relu_is_a_method():
+    w = tr.nn.Parameter(np.array([[-1.0, 2.0]], dtype=np.float32))
+    for out in (w * 2, w.T, w[0], w.sum(), w.reshape(2), w.relu()):
+        assert type(out) is Tensor
+    w.relu().sum().backward()
+    np.testing.assert_array_equal(w.grad, [[0.0, 1.0]])
+
+
 # ----------------------------------------------------------------------------- errors
 def test_matmul_shape_error_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(3, 4\) and \(5, 2\)"):

@@ -10,7 +10,7 @@ from tinyrect import variance as P
 
 
 def test_rectifier_gain_closed_forms():
-    assert T.rectifier_gain(0.0) == 0.5                       # ReLU: E[x²] = ½ Var[y]  (Eq. 8)
+    assert T.rectifier_gain(0.0) == 0.5                       # ReLU: E[x²] = ½ Var[y]  (the step into Eq. 8)
     assert T.rectifier_gain(1.0) == 1.0                       # a = 1: linear, Xavier's case
     assert T.rectifier_gain(0.25) == pytest.approx(0.5 * (1 + 0.0625))   # Eq. (15)
     assert T.rectifier_gain(None) == 1.0                      # no rectifier
@@ -160,5 +160,41 @@ def test_layer_specs_read_a_torch_model_too():
     assert specs[2].n == 512 and specs[2].n_hat == 10
     w = model[2].weight.detach().numpy().astype(np.float64)
     assert specs[1].var_w == pytest.approx(np.mean(w ** 2))
+    var_w = [float(np.mean(model[i].weight.detach().numpy().astype(np.float64) ** 2))
+             for i in (0, 2, 5)]
     pred = P.padded_predict(model, input_size=(8, 8))
-    assert len(pred.log2_forward) == 3 and np.isfinite(pred.log2_backward).all()
+    # By hand. Forward: circular padding and the fc layer see every input pixel k² resp. once,
+    # so the paper's factors hold exactly: ½(1+a²)·n·Var[w].
+    f2 = math.log2(0.5 * (1 + 0.25 ** 2) * 72 * var_w[1])
+    f3 = f2 + math.log2(0.5 * 512 * var_w[2])
+    assert pred.log2_forward == pytest.approx([0.0, f2, f3], abs=1e-12)
+    # Backward: fc: n̂ Var[w] (no rectifier after); circular conv: ½·n̂·Var[w]; the first conv
+    # has zero padding, so an input pixel of the 8×8 map is covered by 2 or 3 windows per axis:
+    # (2 + 6·3 + 2)² / 64 = 7.5625 taps on average instead of 9, times d = 8 channels.
+    b3 = math.log2(10 * var_w[2])
+    b2 = b3 + math.log2(0.5 * 72 * var_w[1])
+    b1 = b2 + math.log2(0.5 * (1 + 0.25 ** 2) * 8 * 7.5625 * var_w[0])
+    assert pred.log2_backward == pytest.approx([b1, b2, b3], abs=1e-12)
+
+
+def test_prediction_for_a_three_layer_net_by_hand():
+    """conv 3→4 (w = 0.2), ReLU, conv 4→6 (w = -0.1), PReLU a = 0.5, fc 24→5 (w = 0.05)."""
+    from tinyrect import nn
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=False), nn.ReLU(),
+                          nn.Conv2d(4, 6, 3, bias=False), nn.PReLU(1, init=0.5),
+                          nn.Flatten(), nn.Linear(24, 5, bias=False)).double()
+    for layer, w in ((model[0], 0.2), (model[2], -0.1), (model[5], 0.05)):
+        layer.weight.data[...] = w                    # Var[w] = w²: 0.04, 0.01, 0.0025
+    pred = T.predict(model)
+    assert [(s.n, s.n_hat) for s in pred.specs] == [(27, 36), (36, 54), (24, 5)]
+    # forward factors ½(1+a²)·n·Var[w], a of the rectifier BEFORE (none before layer 1)
+    assert pred.forward_factors == pytest.approx([27 * 0.04, 0.5 * 36 * 0.01, 0.625 * 24 * 0.0025])
+    assert pred.forward_factors == pytest.approx([1.08, 0.18, 0.0375])
+    assert pred.log2_forward == pytest.approx([0.0, math.log2(0.18), math.log2(0.00675)])
+    # backward factors ½(1+a²)·n̂·Var[w], a of the rectifier AFTER (none after the fc)
+    assert pred.backward_factors == pytest.approx([0.72, 0.3375, 0.0125])
+    assert pred.log2_backward == pytest.approx(
+        [math.log2(0.0030375), math.log2(0.00421875), math.log2(0.0125)])
+    assert pred.forward_ratio_log2() == pytest.approx(math.log2(0.00675))       # Eq. (9)
+    assert pred.backward_ratio_log2() == pytest.approx(math.log2(0.00421875))   # Eq. (13), Δx_2

@@ -13,6 +13,7 @@ from tinyrect.tensor import (  # noqa: F401
     AnomalyError, Tensor, as_tensor, detect_anomaly, is_grad_enabled, no_grad, tensor,
 )
 from tinyrect.gradcheck import GradcheckError, GradcheckReport, gradcheck  # noqa: F401
+from tinyrect.random import manual_seed  # noqa: F401
 from tinyrect import functional  # noqa: F401
 from tinyrect import data, init, nn, optim  # noqa: F401
 from tinyrect.serialization import load, save  # noqa: F401

@@ -21,10 +21,9 @@ gain² = 2/(1+a²) for (leaky) ReLU, 1 for linear layers. A uniform U(-b, b) has
 the uniform variants use b = sqrt(3)·std.
 
 Randomness: every function takes `rng` (an np.random.Generator) or `seed`; without either they
-draw from tinyrect's default generator, which starts from seed 0 in every process (so a lesson
-prints the same numbers on every run; PyTorch 2.13 instead seeds its default generator randomly
-per process) and is reset by `manual_seed(s)`. Values are drawn in float64
-and cast to the tensor's dtype, so one seed gives the same network in float32 and float64.
+draw from tinyrect's default generator (tinyrect/random.py: seed 0 in every process, reset by
+`manual_seed(s)`, also importable from here). Values are drawn in float64 and cast to the
+tensor's dtype, so one seed gives the same network in float32 and float64.
 """
 from __future__ import annotations
 
@@ -33,35 +32,12 @@ import numbers
 
 import numpy as np
 
+from tinyrect.random import default_generator, generator, manual_seed  # noqa: F401 (public here too)
 from tinyrect.tensor import Tensor
-
-_default_rng = np.random.default_rng(0)
 
 _LINEAR_LIKE = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                 "conv_transpose3d", "sigmoid", "identity")
 NONLINEARITIES = _LINEAR_LIKE + ("tanh", "relu", "leaky_relu", "prelu", "selu")
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Reset the default generator used when no `rng`/`seed` is passed; returns it."""
-    global _default_rng
-    _default_rng = np.random.default_rng(seed)
-    return _default_rng
-
-
-def default_generator() -> np.random.Generator:
-    return _default_rng
-
-
-def _generator(rng, seed) -> np.random.Generator:
-    if rng is not None and seed is not None:
-        raise ValueError("pass either rng (an np.random.Generator) or seed, not both")
-    if rng is not None:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(f"rng must be an np.random.Generator (np.random.default_rng(seed)), "
-                            f"got {type(rng).__name__}")
-        return rng
-    return np.random.default_rng(seed) if seed is not None else _default_rng
 
 
 def _array(w) -> np.ndarray:
@@ -94,7 +70,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     if nonlinearity == "tanh":
         return 5.0 / 3
     if nonlinearity == "relu":
-        return math.sqrt(2.0)
+        return he_std(1, 0.0)
     if nonlinearity in ("leaky_relu", "prelu"):
         default = 0.01 if nonlinearity == "leaky_relu" else 0.25
         if param is None:
@@ -103,7 +79,7 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
             slope = float(param)
         else:
             raise ValueError(f"calculate_gain: negative slope {param!r} is not a valid number")
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return he_std(1, slope)
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; valid names: "
@@ -139,6 +115,22 @@ def _fan(w, mode: str) -> int:
 
 
 # ----------------------------------------------------------------------------- He (Kaiming)
+def he_std(fan, a: float = 0.0) -> float:
+    """He et al.'s std, sqrt(2 / ((1 + a²) · fan)): the one place tinyrect writes this formula.
+
+    Eq. (10) with fan = n_l = k²c (fan_in, forward), Eq. (14) with fan = n̂_l = k²d (fan_out,
+    backward); a is the negative slope of the rectifier after the layer (Eq. 15; a = 0: ReLU,
+    std = sqrt(2 / fan)). calculate_gain's rectifier gains, kaiming_normal_/kaiming_uniform_, the
+    default layer init and the variance predictions all come from here.
+    """
+    if isinstance(fan, bool) or not isinstance(fan, numbers.Real) or not fan > 0:
+        raise ValueError(f"he_std: fan must be a positive number (the fan_in n_l or fan_out "
+                         f"n̂_l of the layer), got {fan!r}")
+    if isinstance(a, bool) or not isinstance(a, numbers.Real) or not math.isfinite(a):
+        raise ValueError(f"he_std: a is the rectifier's negative slope, a finite number; got {a!r}")
+    return math.sqrt(2.0 / ((1.0 + float(a) ** 2) * float(fan)))
+
+
 def kaiming_normal_(w, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     rng=None, seed=None):
     """He init: N(0, std²) with std = gain / sqrt(fan) = sqrt(2 / ((1 + a²) · fan)).
@@ -147,7 +139,7 @@ def kaiming_normal_(w, a: float = 0, mode: str = "fan_in", nonlinearity: str = "
     (mode='fan_out', fan = n̂_l = k²d: backward variance preserved); `a` is the negative slope
     of the rectifier that follows (0 for ReLU, the initial PReLU coefficient 0.25 for the
     paper's PReLU nets: Eq. 15's (1+a²)/2), not a gain. Example: kaiming_normal_(w,
-    nonlinearity='relu') is the paper's std sqrt(2/n_l).
+    nonlinearity='relu') is the paper's std sqrt(2/n_l) (he_std).
     """
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(w, mode))
     return normal_(w, 0.0, std, rng=rng, seed=seed)
@@ -157,7 +149,7 @@ def kaiming_uniform_(w, a: float = 0, mode: str = "fan_in", nonlinearity: str = 
                      rng=None, seed=None):
     """He init, uniform: U(-b, b) with b = sqrt(3) · gain / sqrt(fan) (same variance as
     kaiming_normal_, since Var U(-b, b) = b²/3). PyTorch's default Conv/Linear init is this with
-    a = sqrt(5), i.e. gain² = 1/3 and Var = 1/(3 fan): a third of He's ReLU variance."""
+    a = sqrt(5), i.e. gain² = 1/3 and Var = 1/(3 fan): a sixth of He's ReLU variance 2/fan."""
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(_fan(w, mode))
     return uniform_(w, -bound, bound, rng=rng, seed=seed)
 
@@ -167,8 +159,9 @@ def xavier_normal_(w, gain: float = 1.0, rng=None, seed=None):
     """Xavier init: N(0, std²), std = gain · sqrt(2 / (fan_in + fan_out)).
 
     Glorot & Bengio assume a linear activation: forward n_l Var[w] = 1 and backward n̂_l Var[w] = 1
-    (Eq. 10/14 without the ½), and compromise with the harmonic mean of the two fans. Under
-    ReLU each layer then halves the variance: 2^-L after L layers (the paper's Fig. 3 stall)."""
+    (Eq. 10/14 without the ½), and compromise with 2/(n + n̂), the harmonic mean of the two
+    variances 1/n and 1/n̂. Under ReLU each layer then halves the variance: 2^-L after L layers
+    (the paper's Fig. 3 stall)."""
     fan_in, fan_out = calculate_fans(w)
     return normal_(w, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng, seed=seed)
 
@@ -186,7 +179,7 @@ def normal_(w, mean: float = 0.0, std: float = 1.0, rng=None, seed=None):
     if not std >= 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
     array = _array(w)
-    values = _generator(rng, seed).standard_normal(array.shape) * std + mean
+    values = generator(rng, seed).standard_normal(array.shape) * std + mean
     return _fill(w, values)
 
 
@@ -195,7 +188,7 @@ def uniform_(w, a: float = 0.0, b: float = 1.0, rng=None, seed=None):
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     array = _array(w)
-    return _fill(w, _generator(rng, seed).uniform(a, b, size=array.shape))
+    return _fill(w, generator(rng, seed).uniform(a, b, size=array.shape))
 
 
 def constant_(w, val: float):

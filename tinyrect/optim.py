@@ -15,9 +15,10 @@ The paper's Eq. (4) writes momentum on the velocity instead:  Δa := μ Δa + ε
 ε changes: Eq. (4)'s velocity carries the old learning rate into the next steps, PyTorch's buffer
 applies the new ε at once. (With τ = 0 and the buffer started at g, as here.)
 
-The paper trains PReLU's coefficients a without weight decay: decay adds λa to ∂E/∂a, pulling a
-toward 0, i.e. toward ReLU. `param_groups_no_decay(model, λ)` builds the groups that do that
-(and leave biases undecayed, the usual practice); `weight_decay_on_prelu_demo` measures the effect.
+The paper trains PReLU's coefficients a without weight decay (Sec. 2.1): decay adds λa to ∂E/∂a,
+pulling a toward 0, i.e. toward ReLU. `param_groups_no_decay(model, λ)` builds the groups that do
+that; it also leaves biases undecayed, which is our choice (common practice), not the paper's.
+`weight_decay_on_prelu_demo` measures the effect on a.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ import numbers
 
 import numpy as np
 
+from tinyrect import init
+from tinyrect.functional import mse_loss
+from tinyrect.nn import Module, Parameter, PReLU
 from tinyrect.tensor import Tensor
 
 
@@ -221,20 +225,22 @@ class SGD:
 
 
 # ----------------------------------------------------------------------------- param groups
-def param_groups_no_decay(model, weight_decay: float, decay_biases: bool = False) -> list:
-    """Two param groups for SGD: weights with `weight_decay`, and with weight decay 0 every PReLU
-    coefficient (the paper, Sec. 2.1: decay would push a toward 0, i.e. toward ReLU) and every
-    bias (a parameter named 'bias', or any other 1-D one) unless decay_biases=True. Empty groups
-    are left out; each group lists its 'param_names'. Usage:
+def param_groups_no_decay(model, weight_decay: float, decay_biases: bool = False,
+                          decay_slopes: bool = False) -> list:
+    """Two param groups for SGD: the weights with `weight_decay`, and with weight decay 0:
+      - every PReLU coefficient a, unless decay_slopes=True: the paper's advice (Sec. 2.1), since
+        decay would push a toward 0, i.e. toward ReLU;
+      - every bias (a parameter named 'bias', or any other 1-D one that is not a PReLU
+        coefficient), unless decay_biases=True: our choice (common practice), not the paper's.
+    Empty groups are left out; each group lists its 'param_names'. This is the one builder of
+    no-decay groups in tinyrect. Usage:
         SGD(param_groups_no_decay(model, 5e-4), lr=0.01, momentum=0.9)
     """
-    from tinyrect.nn import PReLU
-
     prelu_ids = {id(p) for m in model.modules() if isinstance(m, PReLU) for p in m.parameters()}
     decay, no_decay = ([], []), ([], [])
     for name, p in model.named_parameters():
-        is_bias = name.rsplit(".", 1)[-1] == "bias" or p.ndim <= 1
-        exempt = id(p) in prelu_ids or (not decay_biases and is_bias)
+        is_bias = id(p) not in prelu_ids and (name.rsplit(".", 1)[-1] == "bias" or p.ndim <= 1)
+        exempt = (id(p) in prelu_ids and not decay_slopes) or (is_bias and not decay_biases)
         target = no_decay if exempt else decay
         target[0].append(p)
         target[1].append(name)
@@ -355,16 +361,9 @@ def weight_decay_on_prelu_demo(weight_decay: float = 1e-2, steps: int = 300, lr:
     paper's init) and is trained by full-batch SGD with momentum. Decay adds λa to ∂E/∂a (Eq. 4),
     a pull toward a = 0, i.e. toward ReLU, that only the data's ∂E/∂a resists.
     Returns {a_init, true_a, settings..., a_<run>, loss_<run> for each run in DEMO_RUNS}.
-
-    Measured with the defaults (λ = 1e-2, 300 steps, true_a = 0.25; 2026-11-23): a ends at
-    no_decay 0.250, decay_a_only 0.220, decay_weights_only 0.021, decay_all 0.016. Decay on a
-    pulls it toward 0 (0.25 -> 0.22) where the data alone keep it at 0.25; decay on the weights
-    here pulls a down far more, so "no decay on a" removes only the direct push. λ = 1e-3 gives
-    0.250, 0.247, 0.205, 0.203.
+    Decay on a pulls it below the 0.25 at which the data alone keep it; in this net decay on the
+    weights pulls a down too, so "no decay on a" removes only the direct push.
     """
-    from tinyrect.functional import mse_loss
-    from tinyrect.nn import Module, Parameter, PReLU
-
     rng = np.random.default_rng(seed)
     n_in, hidden = 8, 32
     x = Tensor(rng.standard_normal((512, n_in)))
@@ -378,8 +377,8 @@ def weight_decay_on_prelu_demo(weight_decay: float = 1e-2, steps: int = 300, lr:
         def forward(self, inputs):
             return self.act(inputs @ self.w1.T) @ self.w2.T
 
-    w1 = rng.standard_normal((hidden, n_in)) * np.sqrt(2.0 / n_in)     # He, Eq. (10)
-    w2 = rng.standard_normal((1, hidden)) * np.sqrt(2.0 / hidden)
+    w1 = rng.standard_normal((hidden, n_in)) * init.he_std(n_in)     # He, Eq. (10)
+    w2 = rng.standard_normal((1, hidden)) * init.he_std(hidden)
     target = Tensor(TwoLayer(w1, w2, true_a)(x).data)
     results = {"a_init": 0.25, "true_a": true_a, "weight_decay": weight_decay, "steps": steps,
                "lr": lr, "momentum": momentum}

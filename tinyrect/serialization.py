@@ -5,11 +5,14 @@ can read it (`np.load(path)`). Nested dicts (e.g. {'model': model.state_dict(), 
 flattened with '/' in the keys and rebuilt by `load`; so are the parts of an optimizer's
 `state_dict()` that are not plain arrays: integer keys (saved as '#i<k>'), lists of dicts
 ('#l<i>') and empty dicts ('#empty'). Lists of numbers or strings are saved as one array.
-Writes are atomic: the file goes to a temporary name in the same folder and is renamed over `path` only when complete (os.replace),
-so a run killed mid-save leaves the previous checkpoint intact.
+Writes are atomic (`atomic_write`, also usable for any other file): the bytes go to a hidden
+temporary file in the same folder, are flushed to disk, and only then renamed over `path`
+(os.replace), so a run killed mid-save leaves the previous checkpoint intact. The new file gets
+the permissions a plain open() would give it (0o666 minus the umask).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import zipfile
@@ -56,6 +59,58 @@ def _flatten(tree, prefix: str, out: dict) -> dict:
     return out
 
 
+def _umask() -> int:
+    try:                     # Linux says it without changing it (no window for other threads)
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)   # elsewhere the portable way: set it and set it back
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode: str = "wb", **open_kwargs):
+    """`with atomic_write(path) as f: f.write(...)`: `path` gets all of it or keeps what it had.
+
+    The data go to a hidden '.<name>.<random>.tmp' in the same folder (created if missing); on
+    success it is flushed, fsync'ed, given mode 0o666 & ~umask and renamed over `path`; on any
+    error (or Ctrl-C) it is removed. A folder that cannot be written raises an OSError that
+    names `path`, not the temporary file. `open_kwargs` (e.g. encoding="utf-8", newline="" for
+    csv) go to the text-mode open.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        parent = folder
+        while not os.path.exists(parent):
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            raise NotADirectoryError(20, f"{parent} is a file, not a folder")
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    except OSError as err:
+        where = "" if isinstance(err, NotADirectoryError) else f" (creating a file in {folder})"
+        raise type(err)(err.errno, f"cannot write {path}: {err.strerror or err}{where}; choose a "
+                                   "path in a folder you can write to") from None
+    try:
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
 def save(state_dict: dict, path) -> str:
     """Write a dict of arrays (Tensors, numbers, strings; nested dicts allowed) to `path` (.npz)
     atomically. Returns the path written."""
@@ -64,19 +119,8 @@ def save(state_dict: dict, path) -> str:
                         f"{type(state_dict).__name__}")
     arrays = _flatten(state_dict, "", {})
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
     return path
 
 

@@ -9,7 +9,10 @@ a parent needs no gradient). Each backward states its formula in its docstring, 
 `loss.backward()` hands the graph to tinyrect/autograd.py (the tape): it visits the nodes in
 reverse topological order (computed iteratively, so a 1,000-layer chain is fine), adds up the
 gradient that reaches every node, and stores it in `.grad` of each leaf that has
-`requires_grad=True`. This file holds the Tensor and its ops, each with its backward.
+`requires_grad=True`. This file holds the Tensor and its arithmetic ops; the reductions and
+shape ops (sum, mean, max, reshape, transpose, indexing) are in tensor_shape.py, a base class of
+Tensor. Each op's backward sits beside its forward. The rectifiers (`x.relu()`) are attached to
+Tensor by tinyrect.functional, which builds on this file (this file imports nothing above it).
 
 dtypes: data created by tinyrect is float32 by default (like PyTorch); float64 stays float64 end
 to end. Mixing float32 and float64 in one op follows NumPy's promotion rules: the result is
@@ -25,6 +28,7 @@ from tinyrect import autograd
 from tinyrect.autograd import (  # noqa: F401  (the public names, importable from here too)
     AnomalyError, detect_anomaly, is_grad_enabled, no_grad, unbroadcast,
 )
+from tinyrect.tensor_shape import ShapeOps
 
 # ----------------------------------------------------------------------------- helpers
 def _broadcast_shape(op: str, a: np.ndarray, b: np.ndarray) -> None:
@@ -40,11 +44,21 @@ def _broadcast_shape(op: str, a: np.ndarray, b: np.ndarray) -> None:
 
 def _to_array(value, dtype=None) -> np.ndarray:
     """Array for new tensor data, with PyTorch's defaults: Python floats (and lists of them) and
-    float16 arrays become float32; float64 arrays stay float64; Python ints stay int64 (labels)."""
+    float16 arrays become float32; float64 arrays stay float64; Python ints stay int64 (labels).
+    Complex values are refused: tinyrect's ops and their backwards are written for real numbers."""
     if isinstance(value, Tensor):
         value = value.data
     from_python = not isinstance(value, (np.ndarray, np.generic))
-    array = np.asarray(value, dtype=dtype)
+    array = np.asarray(value)
+    if array.dtype.kind == "c":
+        raise TypeError(
+            f"tinyrect tensors hold real numbers, got complex data (dtype {array.dtype}); convert "
+            "first, e.g. Tensor(z.real) for the real part or Tensor(np.abs(z)) for the magnitude")
+    if dtype is not None:
+        if np.dtype(dtype).kind == "c":
+            raise TypeError(f"tinyrect tensors hold real numbers; dtype {np.dtype(dtype)} is "
+                            "complex: use a float dtype such as np.float32 or np.float64")
+        array = array.astype(dtype, copy=False)
     if dtype is None and array.dtype.kind == "f" and array.dtype != np.float32:
         if from_python or array.dtype != np.float64:
             array = array.astype(np.float32)
@@ -59,13 +73,13 @@ def as_tensor(value, like: "Tensor | None" = None) -> "Tensor":
     """
     if isinstance(value, Tensor):
         return value
-    if like is not None and isinstance(value, numbers.Number) and like.dtype.kind == "f":
+    if like is not None and isinstance(value, numbers.Real) and like.dtype.kind == "f":
         return Tensor(np.asarray(value, dtype=like.dtype))
     return Tensor(value)
 
 
 # ----------------------------------------------------------------------------- Tensor
-class Tensor:
+class Tensor(ShapeOps):
     """An n-dimensional array that remembers how it was computed.
 
     Parameters: `data` (array-like), `requires_grad` (accumulate a gradient in `.grad` when
@@ -76,7 +90,7 @@ class Tensor:
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _to_array(data, dtype)
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
                 "convert first, e.g. Tensor(x.astype(np.float32), requires_grad=True)"
@@ -89,10 +103,11 @@ class Tensor:
         self._hooks: list = []
         self._retain = False
 
-    @classmethod
-    def _from_op(cls, data: np.ndarray, parents: tuple, backward, op: str) -> "Tensor":
-        """Output of a differentiable op. Records the graph only if some parent needs a gradient."""
-        out = cls.__new__(cls)
+    @staticmethod
+    def _from_op(data: np.ndarray, parents: tuple, backward, op: str) -> "Tensor":
+        """Output of a differentiable op (always a plain Tensor, also when a parent is a
+        Parameter). Records the graph only if some parent needs a gradient."""
+        out = Tensor.__new__(Tensor)
         out.data = np.asarray(data)
         out.grad = None
         out._hooks = []
@@ -286,12 +301,6 @@ class Tensor:
 
         return Tensor._from_op(np.log(a), (self,), backward, "log")
 
-    def relu(self):
-        """Chainable ReLU; the rectifiers themselves live in tinyrect.functional."""
-        from tinyrect import functional
-
-        return functional.relu(self)
-
     # ---- matrix product
     def __matmul__(self, other):
         other = as_tensor(other)
@@ -322,97 +331,6 @@ class Tensor:
 
     def __rmatmul__(self, other):
         return as_tensor(other).__matmul__(self)
-
-    # ---- reductions
-    def sum(self, axis=None, keepdims: bool = False):
-        shape = self.shape
-        axes = _normalize_axes(axis, self.ndim)
-
-        def backward(dout):
-            """y = sum(a over axes):  da = dout broadcast back over the summed axes."""
-            if not keepdims:
-                dout = np.expand_dims(dout, axes)
-            return (np.broadcast_to(dout, shape).copy(),)
-
-        return Tensor._from_op(self.data.sum(axis=axes, keepdims=keepdims), (self,), backward, "sum")
-
-    def mean(self, axis=None, keepdims: bool = False):
-        """y = mean(a over axes) = sum / count:  da = dout / count, broadcast back."""
-        axes = _normalize_axes(axis, self.ndim)
-        count = int(np.prod([self.shape[i] for i in axes])) if axes else 1
-        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / max(count, 1))
-
-    def max(self, axis=None, keepdims: bool = False):
-        a = self.data
-        axes = _normalize_axes(axis, self.ndim)
-        y = a.max(axis=axes, keepdims=True)
-
-        def backward(dout):
-            """y = max(a):  da = dout at the arg-max (shared equally between ties), 0 elsewhere."""
-            mask = (a == y).astype(a.dtype)
-            mask /= mask.sum(axis=axes, keepdims=True)
-            d = dout if keepdims else np.expand_dims(dout, axes)
-            return (mask * d,)
-
-        out = y if keepdims else np.squeeze(y, axis=axes)
-        return Tensor._from_op(out, (self,), backward, "max")
-
-    # ---- shape ops
-    def reshape(self, *shape):
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        old = self.shape
-        try:
-            out = self.data.reshape(shape)
-        except ValueError:
-            raise ValueError(
-                f"reshape: cannot reshape a tensor of shape {old} ({self.size} elements) into {shape}"
-            ) from None
-
-        def backward(dout):
-            """y = reshape(a):  da = reshape(dout, a.shape)."""
-            return (dout.reshape(old),)
-
-        return Tensor._from_op(out, (self,), backward, "reshape")
-
-    def view(self, *shape):
-        return self.reshape(*shape)
-
-    def flatten(self, start_dim: int = 0):
-        return self.reshape(*self.shape[:start_dim], -1)
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        axes = axes or tuple(range(self.ndim))[::-1]
-        if len(axes) == 2 and self.ndim != 2:  # torch-style transpose(dim0, dim1)
-            perm = list(range(self.ndim))
-            perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
-            axes = tuple(perm)
-        inverse = tuple(np.argsort(axes))
-
-        def backward(dout):
-            """y = transpose(a, axes):  da = transpose(dout, inverse permutation)."""
-            return (dout.transpose(inverse),)
-
-        return Tensor._from_op(self.data.transpose(axes), (self,), backward, "transpose")
-
-    @property
-    def T(self):
-        return self.transpose()
-
-    def __getitem__(self, index):
-        if isinstance(index, Tensor):
-            index = index.data
-        shape, dtype = self.shape, self.dtype
-
-        def backward(dout):
-            """y = a[idx]:  da = zeros, then da[idx] += dout (np.add.at: repeated indices add up)."""
-            da = np.zeros(shape, dtype=dtype)
-            np.add.at(da, index, dout)
-            return (da,)
-
-        return Tensor._from_op(self.data[index], (self,), backward, "getitem")
 
     # ---- comparisons give plain arrays (no gradient flows through them)
     def __gt__(self, other):
@@ -457,16 +375,6 @@ def _tensor_power(base: Tensor, exponent: Tensor) -> Tensor:
         return da, dp
 
     return Tensor._from_op(y, (base, exponent), backward, "pow")
-
-
-def _normalize_axes(axis, ndim: int) -> tuple:
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
-    for ax in axes:
-        if not -ndim <= ax < max(ndim, 1):
-            raise ValueError(f"axis {ax} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(ax % max(ndim, 1) for ax in axes))
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:

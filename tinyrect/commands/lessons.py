@@ -1,4 +1,5 @@
-"""`tinyrect lessons` (list the numbered lessons) and `tinyrect lesson N` (run one).
+"""`tinyrect lessons` (list the numbered lessons) and `tinyrect lesson N` (run one; `--notebook`:
+write it as an executed notebook, see tinyrect.commands.notebooks).
 
 A lesson is a script `lessons/NN_name.py` whose first markdown cell is its title
 (`# # 01 · Tensors and the tape`). `tinyrect lesson N` runs it in a subprocess with this same
@@ -25,7 +26,7 @@ _TITLE = re.compile(r"^#\s*#\s+(.+?)\s*$")
 
 def lessons_dir() -> Path | None:
     """The folder holding the lesson scripts, or None if none of the known places has any."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # the tinyrect package folder
     candidates = []
     if os.environ.get("TINYRECT_LESSONS_DIR"):
         candidates.append(Path(os.environ["TINYRECT_LESSONS_DIR"]))
@@ -58,7 +59,8 @@ def find_lessons(folder: Path | None = None) -> dict:
     return found
 
 
-def _missing() -> int:
+def missing_lessons() -> int:
+    """Say where lessons are looked for; the exit status 2."""
     print("tinyrect: no lessons found. They live in the lessons/ folder of a source checkout "
           "(install with `pip install -e .` from it), or set TINYRECT_LESSONS_DIR to that folder.",
           file=sys.stderr)
@@ -73,11 +75,11 @@ def add_lessons_arguments(parser) -> None:
 def run_lessons(args) -> int:
     found = find_lessons()
     if not found:
-        return _missing()
+        return missing_lessons()
     for number, path in found.items():
         shown = path if getattr(args, "paths", False) else path.name
         print(f"{number:02d}  {lesson_title(path):<58} {shown}")
-    print(f"\nrun one with: tinyrect lesson N [--quick] [--show] [--out DIR]   "
+    print(f"\nrun one with: tinyrect lesson N [--quick] [--quiet] [--show] [--out DIR]   "
           f"(lessons in {path.parent})")
     return 0
 
@@ -87,14 +89,20 @@ def add_lesson_arguments(parser) -> None:
     parser.add_argument("number", help="the lesson's number, e.g. 1 or 01 (see `tinyrect lessons`)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (seconds; used by CI)")
     parser.add_argument("--show", action="store_true", help="open the figures in windows at the end")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the measurements (checks, tables), not the lesson's text")
+    parser.add_argument("--notebook", action="store_true",
+                        help="write the lesson as an executed Jupyter notebook instead "
+                             "(needs: pip install -e \".[notebooks]\")")
     parser.add_argument("--out", metavar="DIR", default=None,
-                        help="folder for the figures (default: ./lesson_output/NN/)")
+                        help="folder for the figures (default: ./lesson_output/NN/); with --notebook, "
+                             "for the notebook (default: ./notebooks/)")
 
 
 def run_lesson(args) -> int:
     found = find_lessons()
     if not found:
-        return _missing()
+        return missing_lessons()
     valid = ", ".join(f"{n:02d}" for n in found)
     try:
         number = int(str(args.number))
@@ -104,9 +112,15 @@ def run_lesson(args) -> int:
         print(f"tinyrect lesson: there is no lesson {args.number!r}; valid numbers are {valid} "
               "(list them with titles: tinyrect lessons)", file=sys.stderr)
         return 2
+    if getattr(args, "notebook", False):
+        from tinyrect.commands.notebooks import run_one
+
+        return run_one(number, args.out, quick=args.quick)
     command = [sys.executable, str(found[number])]
     command += ["--quick"] if args.quick else []
     command += ["--show"] if args.show else []
+    command += ["--quiet"] if getattr(args, "quiet", False) else []
     command += ["--out", str(args.out)] if args.out else []
-    print(f"running lesson {number:02d}: {lesson_title(found[number])}", flush=True)
+    if getattr(args, "quiet", False):   # otherwise the lesson's own title cell says it
+        print(f"running lesson {number:02d}: {lesson_title(found[number])}", flush=True)
     return subprocess.run(command).returncode

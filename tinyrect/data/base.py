@@ -127,9 +127,10 @@ def standardize(x_train: np.ndarray, x_test: np.ndarray, per_channel: bool = Fal
     the arithmetic in the data's dtype; `inplace` overwrites the given arrays (saves memory on
     MNIST/CIFAR-size sets, for arrays the caller owns).
 
-    Why it matters for the paper: the He derivation assumes zero-mean inputs of moderate scale;
-    un-normalized pixels (0..255) keep their scale through every layer (Sec. 2.2, "non-normalized
-    input") and can overflow the softmax.
+    Why it matters for the paper: He init preserves the input's variance to the last layer, so
+    un-normalized pixels (0..255) keep their scale through every layer and can overflow the
+    softmax (end of Sec. 2.2, which names normalizing as one fix that "may impact other
+    hyper-parameters", and a small factor on the weights as another).
     """
     mean, std = _mean_std(x_train, per_channel)
     stats = dict(mean=np.ravel(mean).tolist(), std=np.ravel(std).tolist(), per_channel=per_channel)

@@ -1,45 +1,33 @@
-"""The grading engine every exercise shares: call a student's function safely, compare its answer
-with the reference solution and with finite differences, and name the mistake.
+"""The exercises' common vocabulary: an exercise's parts, their cases and catalogue of mistakes, and
+the small measures every judgement uses.
 
 An exercise is a list of `Part`s, one per function the student writes. A part owns its test
 `Case`s (inputs chosen so that the typical wrong answers differ from the right one: batch > 1,
 inputs exactly 0, slopes a != 0.25, a > 1, odd strides, non-square images), the reference solution,
-and a catalogue of `Variant`s: known wrong implementations, each with the hint a TA would give.
+a catalogue of `Variant`s (known wrong implementations, each with the hint a TA would give) and its
+`points` (its weight in a score). A `Reply` is what one call of a student's function did, as the
+sandboxed child process reports it (sandbox.py); judging.py turns the replies into a `PartResult`,
+diagnosis.py names the mistake.
 
-Grading one part:
-  1. call the student's function on every case, on copies of the inputs, with stdout captured and a
-     time limit; anything malformed (exception, wrong type/shape/dtype, NaN, an input modified in
-     place) is reported with the case's shapes;
-  2. compare each output with the reference: relative error = max|yours - ref| / max(|yours|, |ref|)
-     (largest elements), which must be below TOL = 1e-9 (float64: a right answer, whatever order it
-     sums in, is ~1e-15; float32 arithmetic hidden inside a float64 answer is ~1e-7 and fails);
-  3. backward parts: also compare with central differences of the reference forward, on the cases
-     that stay away from kinks;
-  4. a wrong output is diagnosed (diagnosis.py): a catalogue variant that reproduces the student's
-     answer names the mistake; else a region, a sign flip, a factor, or the worst entry.
+The error measure: relative error = max|yours - ref| / max(|yours|, |ref|) (largest elements), which
+must be below TOL = 1e-9 (float64: a right answer, whatever order it sums in, is ~1e-15; float32
+arithmetic hidden inside a float64 answer is ~1e-7 and fails).
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import math
-import signal
-import threading
-import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
+
 TOL = 1e-9         # relative error above which an output is wrong (float64)
 FD_TOL = 1e-6      # against central differences (exact for piecewise-linear ops, up to rounding)
 FD_ENTRIES = 24    # entries per input checked by finite differences, chosen at random (seeded)
 MATCH_TOL = 1e-8   # a catalogue variant "is" the student's answer when this close to it
-TIME_LIMIT = 10.0  # seconds per call of a student's function
-
-
-class StudentTimeout(Exception):
-    """The student's function ran longer than the time limit."""
+TIME_LIMIT = 10.0  # seconds of wall clock per function of an exercise (all its cases)
+MEMORY_HINT = "each student's process may use at most the memory limit (tinyrect check --memory BYTES)"
 
 
 @dataclass
@@ -77,20 +65,39 @@ class Part:
     exception_hint: Callable | None = None  # (exception, case) -> str
     fd_forward: Callable | None = None      # reference forward, for finite differences
     tol: float = TOL
+    points: float = 1.0            # the part's weight in a score (all or nothing per part)
 
 
 @dataclass
 class PartResult:
     func: str
-    status: str                    # "pass" | "fail" | "not implemented" | "missing"
+    status: str                    # "pass" | "fail" | "error" | "not implemented" | "missing"
     error: float | None = None     # max relative error vs the reference
     fd_error: float | None = None  # max relative error vs finite differences
     message: str = ""
     hints: list = field(default_factory=list)
+    max_points: float = 1.0
 
     @property
     def passed(self) -> bool:
         return self.status == "pass"
+
+    @property
+    def points(self) -> float:
+        return self.max_points if self.passed else 0.0
+
+
+@dataclass
+class Reply:
+    """What one call of a student's function did. status: "ok" | "not implemented" | "raised" |
+    "missing" | "not callable" (reported by the child) | "timeout" | "died" (the grader's verdict)."""
+    status: str
+    value: object = None
+    after: tuple = ()                 # the arguments (positional, then keyword) after the call
+    exception: BaseException | None = None
+    problem: str = ""                 # raised: the exception described; timeout/died: the reason
+    numpy_changed: tuple = ()         # names in NumPy's namespace the student's code replaced
+    refused: tuple = ()               # why imports the student's code tried were refused
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -118,149 +125,14 @@ def shapes_of(case: Case) -> str:
     return ", ".join(parts)
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float | None):
-    """Raise StudentTimeout after `seconds` (Unix main thread only; elsewhere no limit)."""
-    usable = (seconds and hasattr(signal, "SIGALRM")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def _alarm(signum, frame):
-        raise StudentTimeout(f"took longer than {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def describe_exception(exc: BaseException, student_file: str | None) -> str:
-    """'ValueError: operands could not be broadcast ... (line 12: `return x * a`)'."""
-    text = f"{type(exc).__name__}: {exc}".strip()
-    if student_file:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == student_file]
-        if frames:
-            text += f" (line {frames[-1].lineno}: `{(frames[-1].line or '').strip()}`)"
-    return text
-
-
-def _copy(value):
+def copy_value(value):
+    """A copy of an array (so that a call cannot change the case); other values as they are."""
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-# ----------------------------------------------------------------------------- calling a student
-@dataclass
-class Outcome:
-    values: tuple | None = None   # one entry per output, normalized
-    kind: str = "ok"              # "ok" | "not implemented" | "problem"
-    problem: str = ""
-    hint: str = ""
-    timed_out: bool = False
-    issues: list = field(default_factory=list)   # (output name, problem, hint) of malformed outputs
-
-
-def call_student(fn, case: Case, part: Part, expected: tuple, student_file=None,
-                 seconds=TIME_LIMIT) -> Outcome:
-    args = tuple(_copy(v) for v in case.args)
-    kwargs = {k: _copy(v) for k, v in case.kwargs.items()}
-    where = f"with {shapes_of(case)}"
-    sink = io.StringIO()
-    try:
-        with time_limit(seconds), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            result = fn(*args, **kwargs)
-    except NotImplementedError:
-        return Outcome(kind="not implemented")
-    except (Exception, SystemExit) as exc:
-        hint = part.exception_hint(exc, case) if part.exception_hint else ""
-        if isinstance(exc, StudentTimeout):
-            hint = "an endless loop? If your code is only slow, raise the limit: tinyrect check --timeout SECONDS"
-        return Outcome(kind="problem", problem=f"raised {describe_exception(exc, student_file)} {where}",
-                       hint=hint, timed_out=isinstance(exc, StudentTimeout))
-    for name, before, after in zip(case.names + tuple(case.kwargs), case.args + tuple(case.kwargs.values()),
-                                   args + tuple(kwargs.values())):
-        if isinstance(before, np.ndarray) and not (after.shape == before.shape
-                                                   and np.array_equal(after, before, equal_nan=True)):
-            return Outcome(kind="problem", problem=f"modified its input `{name}` in place {where}",
-                           hint=f"work on a copy (e.g. `{name} = {name}.copy()`) or build a new array "
-                                f"(np.where, np.maximum); never write into the arrays you are given")
-    names = part.outputs
-    if len(names) > 1:
-        if not isinstance(result, (tuple, list)) or len(result) != len(names):
-            got = f"a {type(result).__name__}" + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
-            return Outcome(kind="problem", problem=f"returned {got} {where}; expected a tuple ({', '.join(names)})")
-        result = tuple(result)
-    else:
-        result = (result,)
-    values, issues = [], []
-    for name, value, want in zip(names, result, expected):
-        checked = _check_value(name, value, want, part, case, where)
-        if isinstance(checked, Outcome):   # this output is malformed; the others are still graded
-            issues.append((name, checked.problem, checked.hint))
-            checked = None
-        values.append(checked)
-    return Outcome(values=tuple(values), kind="ok" if not issues else "partial", issues=issues)
-
-
-def _check_value(name, value, want, part, case, where):
-    if part.kind == "scalar":
-        if isinstance(value, np.ndarray) and value.size == 1 and value.ndim <= 1:
-            value = value.reshape(())[()]
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            return Outcome(kind="problem", problem=f"returned {type(value).__name__} {_short(value)} {where}; "
-                                                   f"expected one real number")
-        value = float(value)
-        if not math.isfinite(value):
-            return Outcome(kind="problem", problem=f"returned {value} {where}")
-        return value
-    if part.kind == "ints":
-        try:
-            value = tuple(value)
-            ok = len(value) == len(want) and all(float(v) == int(v) for v in value)
-        except (TypeError, ValueError, OverflowError):
-            ok = False
-        if not ok:
-            return Outcome(kind="problem", problem=f"returned {_short(value)} {where}; expected a tuple of "
-                                                   f"{len(want)} whole numbers")
-        return tuple(int(v) for v in value)
-    # arrays
-    if isinstance(value, (np.generic, float, int)) and not isinstance(value, (bool, np.bool_)):
-        value = np.asarray(value)   # a number where an array belongs: reported as a shape () below
-    if not isinstance(value, np.ndarray):
-        return Outcome(kind="problem", problem=f"{name} is a {type(value).__name__} {where}; "
-                                               f"return a NumPy array (np.asarray)")
-    if value.shape != want.shape:
-        hint = part.shape_hint(name, value.shape, want.shape, case) if part.shape_hint else ""
-        return Outcome(kind="problem", hint=hint or generic_shape_hint(value.shape, want.shape),
-                       problem=f"{name} has shape {value.shape}, expected {want.shape} {where}")
-    if value.dtype != np.float64:
-        why = ("a boolean/integer array: did you return a mask without multiplying it by the values?"
-               if value.dtype.kind in "biu" else "keep float64 end to end: do not cast or create float32 arrays")
-        return Outcome(kind="problem", problem=f"{name} has dtype {value.dtype}, expected float64 {where}",
-                       hint=why)
-    bad = ~np.isfinite(value)
-    if bad.any():
-        index = tuple(int(i) for i in np.argwhere(bad)[0])
-        return Outcome(kind="problem", problem=f"{name} contains {value[index]} at index {index} {where}",
-                       hint="NaN or inf: a division by zero, or an uninitialized np.empty entry you never filled")
-    return value
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) < 60 else text[:57] + "..."
-
-
-def generic_shape_hint(got, want) -> str:
-    if tuple(got) == tuple(want)[::-1]:
-        return "your array is transposed"
-    if len(got) == len(want) + 1 and tuple(got[1:]) == tuple(want):
-        return "there is one axis too many: did you forget to sum over the batch (axis 0)?"
-    return ""
+def as_outputs(value, part: Part) -> tuple:
+    """A function's return value as a tuple with one entry per output of the part."""
+    return tuple(value) if len(part.outputs) > 1 else (value,)
 
 
 # ----------------------------------------------------------------------------- finite differences
@@ -292,93 +164,3 @@ def numerical_gradients(forward, args, kwargs, dout, eps=1e-6, max_entries=None,
             gflat[i] = (plus - minus) / (2 * eps)
         grads.append(grad)
     return (tuple(grads), picked) if max_entries is not None else tuple(grads)
-
-
-# ----------------------------------------------------------------------------- grading a part
-def grade_part(fn, part: Part, student_file=None, seconds=TIME_LIMIT) -> PartResult:
-    if fn is None:
-        return PartResult(part.func, "missing", message=f"no function `{part.func}` in the file")
-    if not callable(fn):
-        return PartResult(part.func, "fail", message=f"`{part.func}` is a {type(fn).__name__}, not a function")
-    expected = [_as_outputs(part.reference(*c.args, **c.kwargs), part) for c in part.cases]
-    outcomes = []
-    for case, want in zip(part.cases, expected):
-        outcomes.append(call_student(fn, case, part, want, student_file, seconds))
-        if outcomes[-1].timed_out:
-            break  # an endless loop: do not wait for it once per case
-    if all(o.kind == "not implemented" for o in outcomes):
-        return PartResult(part.func, "not implemented", message="not implemented yet")
-    if any(o.kind == "not implemented" for o in outcomes):
-        case = part.cases[[o.kind for o in outcomes].index("not implemented")]
-        return PartResult(part.func, "fail", message=f"raised NotImplementedError with {shapes_of(case)}",
-                          hints=["this case is not handled yet"])
-    result = PartResult(part.func, "pass")
-    problems = []   # (problem, hint): the first whole-call failure, then the first per malformed output
-    failed_calls = [o for o in outcomes if o.kind == "problem"]
-    if failed_calls:
-        more = f" (and {len(failed_calls) - 1} more case{'s' if len(failed_calls) > 2 else ''})" \
-            if len(failed_calls) > 1 else ""
-        problems.append((failed_calls[0].problem + more, failed_calls[0].hint))
-    for name in part.outputs:
-        issues = [(p, h) for o in outcomes for n, p, h in o.issues if n == name]
-        if issues:
-            more = f" (and {len(issues) - 1} more case{'s' if len(issues) > 2 else ''})" if len(issues) > 1 else ""
-            problems.append((issues[0][0] + more, issues[0][1]))
-    for problem, hint in problems:
-        result.status = "fail"
-        result.message += ("; " if result.message else "") + problem
-        if hint and hint not in result.hints:
-            result.hints.append(hint)
-    # compare the well-formed outputs with the reference, output by output
-    from tinyrect.exercises.diagnosis import diagnose  # here: diagnosis.py builds on this module
-    details = []
-    for k, name in enumerate(part.outputs):
-        good = [i for i, o in enumerate(outcomes) if o.values is not None and o.values[k] is not None]
-        errors = [_error(outcomes[i].values[k], expected[i][k], part.kind) for i in good]
-        worst = max(errors, default=0.0)
-        if good:
-            result.error = max(result.error or 0.0, worst)
-        if worst > part.tol:
-            result.status = "fail"
-            bad = [i for i, e in zip(good, errors) if e > part.tol]
-            which = (f"wrong on every input" if len(bad) == len(errors) else
-                     f"wrong on {len(bad)} of {len(errors)} inputs, first with {shapes_of(part.cases[bad[0]])}")
-            details.append(f"{name}: {which}" if part.kind == "ints" else f"{name}: rel error {worst:.1e} ({which})")
-            hint = diagnose(part, k, [part.cases[i] for i in good], [outcomes[i].values[k] for i in good],
-                            [expected[i][k] for i in good])
-            hint = f"{name}: {hint}" if len(part.outputs) > 1 else hint
-            if hint not in result.hints and not any(hint.endswith(h) for h in result.hints if h):
-                result.hints.append(hint)
-        elif len(part.outputs) > 1 and good:
-            details.append(f"{name} ok")
-    if result.status == "fail" and details and not problems:
-        result.message = "; ".join(details)
-    elif problems and any(not d.endswith(" ok") for d in details):
-        result.message += "; where it ran: " + "; ".join(d for d in details if not d.endswith(" ok"))
-    good = [i for i, o in enumerate(outcomes) if o.kind == "ok"]
-    # finite differences of the reference forward (backward parts only)
-    if part.fd_forward is not None and result.status == "pass":
-        fd_errors = []
-        for i in good:
-            case = part.cases[i]
-            if not case.smooth:
-                continue
-            numeric, picked = numerical_gradients(part.fd_forward, case.args[:-1], case.kwargs, case.args[-1],
-                                                  max_entries=FD_ENTRIES, seed=i)
-            fd_errors += [rel_error(np.ravel(a)[m], np.ravel(n)[m])
-                          for a, n, m in zip(outcomes[i].values, numeric, picked)]
-        result.fd_error = max(fd_errors, default=None)
-        if result.fd_error is not None and result.fd_error > FD_TOL:
-            result.status = "fail"
-            result.message = f"disagrees with finite differences (rel error {result.fd_error:.1e})"
-    return result
-
-
-def _as_outputs(value, part):
-    return tuple(value) if len(part.outputs) > 1 else (value,)
-
-
-def _error(got, want, kind) -> float:
-    if kind == "ints":  # 0 when equal, else the relative error of the worst entry
-        return rel_error(np.array(got, dtype=np.float64), np.array(want, dtype=np.float64))
-    return rel_error(got, want)

@@ -4,16 +4,17 @@ Given the student's output and the right one on every case, `diagnose` tries, in
   1. a catalogue variant (a known wrong implementation) that reproduces the answer everywhere;
   2. a region of the inputs (e.g. "only where y == 0", "only where windows overlap") that holds
      every wrong entry;
-  3. the variant that explains the most wrong entries, plus a second one (or a region) for the
+  3. a flipped sign or a constant factor (exact relations over every entry);
+  4. the variant that explains the most wrong entries, plus a second one (or a region) for the
      rest: two mistakes at once, e.g. a hard-coded slope and the wrong side at y == 0;
-  4. a flipped sign, a constant factor, or a precision loss (float32 arithmetic inside);
+     else a precision loss (float32 arithmetic inside);
   5. the worst entry, with the inputs at that position.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from tinyrect.exercises.checking import MATCH_TOL, Part, _as_outputs, _copy, rel_error, shapes_of
+from tinyrect.exercises.checking import MATCH_TOL, Part, as_outputs, copy_value, rel_error, shapes_of
 
 
 def diagnose(part: Part, k: int, cases, got, want) -> str:
@@ -46,6 +47,14 @@ def diagnose(part: Part, k: int, cases, got, want) -> str:
     for variant, inside in regions:
         if not (wrong & ~inside).any():
             return variant.hint
+    # an exact relation over every entry beats a catalogue variant that explains only some of them
+    if rel_error(student, -right) < MATCH_TOL:
+        return "the sign is flipped"
+    denom = float(right @ right)
+    if denom > 0:
+        factor = float(student @ right) / denom
+        if abs(factor - 1) > 1e-6 and rel_error(student, factor * right) < MATCH_TOL:
+            return f"your answer is the right one times {factor:.6g}: a missing or extra constant factor"
     n_wrong = int(wrong.sum())
     ranked = sorted(candidates, key=lambda c: (-int((c[2] & wrong).sum()), -int(c[1].sum())))
     if ranked and (ranked[0][2] & wrong).any():
@@ -59,13 +68,6 @@ def diagnose(part: Part, k: int, cases, got, want) -> str:
                 return f"{first.hint}; and also: {second.hint}"
         return (f"{first.hint} (this explains {int((explains & wrong).sum())} of the {n_wrong} wrong entries; "
                 f"of the others, the {worst_entry(part, cases, got, want, student, right, scale, where, rest)})")
-    if rel_error(student, -right) < MATCH_TOL:
-        return "the sign is flipped"
-    denom = float(right @ right)
-    if denom > 0:
-        factor = float(student @ right) / denom
-        if abs(factor - 1) > 1e-6 and rel_error(student, factor * right) < MATCH_TOL:
-            return f"your answer is the right one times {factor:.6g}: a missing or extra constant factor"
     if float(np.max(np.abs(student - right) / scale)) < 1e-4:
         return ("close but not exact: precision is lost somewhere; do you compute in float32 (np.float32, "
                 "astype, dtype=...)? Keep float64 end to end")
@@ -94,8 +96,8 @@ def _variant_values(variant, cases, k, part, got):
         block = np.full(np.size(g), np.nan)
         try:
             with np.errstate(all="ignore"):
-                value = _as_outputs(variant.fn(*[_copy(a) for a in case.args],
-                                               **{n: _copy(v) for n, v in case.kwargs.items()}), part)[k]
+                value = as_outputs(variant.fn(*[copy_value(a) for a in case.args],
+                                               **{n: copy_value(v) for n, v in case.kwargs.items()}), part)[k]
             value = np.asarray(value, dtype=np.float64)
             if value.shape == np.shape(g):
                 block = value.ravel()

@@ -4,6 +4,7 @@
     tinyrect check prelu                       ./prelu.py, else lessons/exercises/prelu.py
     tinyrect check --path my_answers/          every exercise file in that folder
     tinyrect check prelu --path class/ --csv grades.csv     a class folder: one line per student
+    tinyrect check prelu --json results.json  also write Gradescope's autograder results.json
     tinyrect check --solutions                 grade the reference solutions (instructor check)
 
 Where the files are. A student's folder holds the exercise files under their own names (relu.py,
@@ -13,299 +14,210 @@ class/alice/exercises/prelu.py, is found too) or one Python file per student (cl
 defines the functions of every exercise it answers. A folder that directly contains an exercise
 file is one student's folder; any other folder is a class folder.
 
-Exit code: 0 when every requested exercise passes (for every student), 1 otherwise, 2 on bad usage.
+How a file is graded. Each student file runs in its own fresh Python process (sandbox.py), started
+once for all the exercises it answers; the grader makes the inputs, computes the expected values
+and judges the answers in its own process (judging.py). Each function of an exercise has a
+wall-clock limit for all its cases (--timeout), the process a memory limit (--memory); a student
+whose code crashes, exits, hangs, floods its output or runs out of memory gets an ERROR with the
+reason, and the rest of the class is graded as usual.
+
+Exit code: 0 when every requested exercise passes (for every student), 1 otherwise, 2 on bad usage,
+130 when interrupted (Ctrl-C; a class run writes the students graded so far first).
 """
 from __future__ import annotations
 
 import argparse
-import ast
-import contextlib
-import csv
-import importlib
-import importlib.util
-import io
-import itertools
-import os
+import dataclasses
+import inspect
 import sys
-import tempfile
+import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-EXERCISES = ("relu", "prelu", "linear", "conv", "init", "variance")
-SOLUTIONS = Path(__file__).resolve().parent / "solutions"
-_counter = itertools.count()
+from tinyrect.exercises.checking import PartResult
+from tinyrect.exercises.judging import Prepared, judge_part
+from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, default_file, defined_functions, exercise,
+                                         exercises_in_file, file_in_folder, is_student_folder, students_in)
+from tinyrect.exercises.reports import (ExerciseResult, print_report, student_line, unwritable, write_csv,
+                                       write_json)
+from tinyrect.exercises.sandbox import MEMORY, TIMEOUT, Limits, StudentProcess
+
+__all__ = ["EXERCISES", "SOLUTIONS", "ExerciseResult", "Settings", "add_arguments", "default_file", "exercise",
+           "file_in_folder", "grade", "grade_file", "grade_student", "run", "students_in"]
 
 
-def exercise(name: str):
-    """The checks module of one exercise (NAME, TITLE, FILENAME, FUNCTIONS, parts())."""
-    return importlib.import_module(f"tinyrect.exercises.{name}")
+@dataclasses.dataclass
+class Settings:
+    """How to grade: the child's limits and the inputs' seed (None: each exercise's fixed inputs).
+    timeout None: the exercise module's TIMEOUT if it has one, else 10 s."""
+    timeout: float | None = None
+    memory: int = MEMORY
+    allow_reference: bool = False   # the test suite builds wrong answers from the reference
+    no_tinyrect: bool = False       # tinyrect unimportable in the student's process
+    seed: int | None = None
+    prepared: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)   # per run
+
+    def limits(self) -> Limits:
+        return Limits(timeout=self.timeout or TIMEOUT, memory=self.memory,
+                      block_reference=not self.allow_reference, block_tinyrect=self.no_tinyrect)
+
+    def seconds(self, name: str) -> float:
+        return self.timeout or getattr(exercise(name), "TIMEOUT", None) or TIMEOUT
 
 
-@dataclass
-class ExerciseResult:
-    name: str
-    path: Path | None
-    status: str = "pass"            # "pass" | "fail" | "not implemented" | "missing" | "error"
-    parts: list = field(default_factory=list)
-    message: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status == "pass"
-
-    @property
-    def max_error(self):
-        errors = [p.error for p in self.parts if p.error is not None]
-        return max(errors) if errors else None
-
-    def first_hint(self) -> str:
-        for part in self.parts:
-            if part.status == "fail":
-                return f"{part.func}: " + (part.hints[0] if part.hints else part.message)
-        return self.message
-
-
-# ----------------------------------------------------------------------------- loading safely
-def defined_functions(path: Path) -> set:
-    """Names of the top-level functions a file defines, read without running it (None: no parse)."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, OSError):
-        return None  # unreadable: importing it will say why
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-
-
-def load_student_file(path: Path):
-    """Import `path` under a fresh module name; returns (module, None) or (None, what went wrong).
-
-    The file's folder is on sys.path while it is imported (so it may import its own helpers), the
-    modules it imported from there are forgotten afterwards, no .pyc is written into the student's
-    folder, and its prints are swallowed.
-    """
-    from tinyrect.exercises.checking import TIME_LIMIT, describe_exception, time_limit
-
-    path = Path(path).resolve()
-    name = f"tinyrect_student_{next(_counter)}_{''.join(ch if ch.isalnum() else '_' for ch in path.stem)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        return None, f"cannot import {path.name}: not a Python file"
-    module = importlib.util.module_from_spec(spec)
-    saved_path, saved_bytecode, before = list(sys.path), sys.dont_write_bytecode, set(sys.modules)
-    sys.path.insert(0, str(path.parent))
-    sys.dont_write_bytecode = True
-    sys.modules[name] = module
-    sink = io.StringIO()
-    try:
-        with time_limit(TIME_LIMIT), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            spec.loader.exec_module(module)
-        return module, None
-    except SyntaxError as exc:
-        return None, f"{path.name} has a syntax error on line {exc.lineno}: {exc.msg}"
-    except (Exception, SystemExit) as exc:
-        return None, f"importing {path.name} raised {describe_exception(exc, str(path))}"
-    finally:
-        sys.path[:] = saved_path
-        sys.dont_write_bytecode = saved_bytecode
-        for added in set(sys.modules) - before:
-            origin = getattr(sys.modules[added], "__file__", None) or ""
-            if added == name or origin.startswith(str(path.parent) + os.sep):
-                sys.modules.pop(added, None)
+def prepared_parts(name: str, settings: Settings) -> list:
+    """The exercise's parts with their expected values, computed once per run (`settings`)."""
+    if name not in settings.prepared:
+        make, seed = exercise(name).parts, settings.seed
+        takes_seed = seed is not None and "seed" in inspect.signature(make).parameters
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            settings.prepared[name] = [Prepared(p) for p in (make(seed=seed) if takes_seed else make())]
+    return settings.prepared[name]
 
 
 # ----------------------------------------------------------------------------- grading
-def uses_reference(path: Path) -> bool:
-    """Does the file import tinyrect's reference solutions (or name their module at all)?"""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return "exercises.solutions" in text or "exercises/solutions" in text or (
-        "tinyrect.exercises" in text and "solutions" in text)
-
-
-def _numpy_changes(saved: dict) -> list:
-    """Names of NumPy's functions that a student's file replaced (then put back)."""
-    changed = sorted(k for k, v in saved.items() if vars(np).get(k) is not v)
-    for k in changed:
-        setattr(np, k, saved[k])
-    return changed
-
-
-def grade(name: str, path, seconds=None, allow_reference=False) -> ExerciseResult:
-    """Grade one exercise in one file (path None or absent: 'missing').
-
-    allow_reference=True lets the file import tinyrect.exercises.solutions (the test suite builds
-    wrong answers from the right ones that way); a student's file that does so fails.
-    NumPy's floating-point warnings are silenced while grading: a student's NaN is reported as such.
-    """
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return _grade(name, path, seconds, allow_reference)
-
-
-def _grade(name, path, seconds, allow_reference) -> ExerciseResult:
-    from tinyrect.exercises.checking import TIME_LIMIT, grade_part
-
-    ex = exercise(name)
+def grade(name: str, path, seconds=None, allow_reference=False, settings: Settings | None = None) -> ExerciseResult:
+    """Grade one exercise in one file (path None or absent: 'missing'). allow_reference=True lets the
+    file import tinyrect.exercises.solutions (the test suite builds wrong answers that way)."""
+    settings = settings or Settings(timeout=seconds, allow_reference=allow_reference)
     if path is None or not Path(path).is_file():
-        return ExerciseResult(name, path, "missing", message=f"no {ex.FILENAME} found")
-    path = Path(path)
+        return _whole(name, path, "missing", f"no {exercise(name).FILENAME} found", settings)
+    return grade_file(path, [name], settings)[0]
+
+
+def grade_file(path, names, settings: Settings | None = None) -> list:
+    """Grade the exercises `names` answered by one file, all in one student process."""
+    settings, path = settings or Settings(), Path(path)
+    if path.resolve().parent == SOLUTIONS:   # the reference itself (an instructor's check)
+        settings = dataclasses.replace(settings, allow_reference=True)
     defined = defined_functions(path)
-    if defined is not None and not set(ex.FUNCTIONS) & defined and path.stem != name:
-        return ExerciseResult(name, path, "missing", message=f"{path.name} defines none of {', '.join(ex.FUNCTIONS)}")
-    if not allow_reference and path.resolve().parent != SOLUTIONS and uses_reference(path):
-        return ExerciseResult(name, path, "fail", message=f"{path.name} uses tinyrect's reference solutions "
-                                                          f"(tinyrect.exercises.solutions): write your own")
-    saved = dict(vars(np))
+    results, todo = {}, []
+    for name in names:
+        ex = exercise(name)
+        if defined is not None and not set(ex.FUNCTIONS) & defined and path.stem != name:
+            results[name] = _whole(name, path, "missing", f"{path.name} defines none of {', '.join(ex.FUNCTIONS)}",
+                                   settings)
+        else:
+            todo.append(name)
+    if todo:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            results.update(_run_file(path, todo, settings))
+    return [results[n] for n in names]
 
-    def numpy_replaced():
-        changed = _numpy_changes(saved)
-        return changed and ExerciseResult(name, path, "error", message=f"{path.name} replaces NumPy's own "
-                                          f"{', '.join('np.' + c for c in changed)}; grading stopped "
-                                          f"(do not assign to np.*)")
 
-    module, problem = load_student_file(path)
-    stop = numpy_replaced()
-    if stop or module is None:
-        return stop or ExerciseResult(name, path, "error", message=problem)
-    result = ExerciseResult(name, path)
-    for part in ex.parts():
-        result.parts.append(grade_part(getattr(module, part.func, None), part, str(path.resolve()),
-                                       seconds or TIME_LIMIT))
-        stop = numpy_replaced()
-        if stop:
-            return stop
+def _whole(name, path, status, message, settings, output="") -> ExerciseResult:
+    """A result whose every part shares one status and message (missing file, import failed, ...)."""
+    parts = [PartResult(p.part.func, status, message=message, max_points=p.part.points)
+             for p in prepared_parts(name, settings)]
+    return ExerciseResult(name, path, status, parts, message=message, output=output, whole=True)
+
+
+def _start(path, settings, cpu):
+    """A started student process, or (None, the reason it could not import the file)."""
+    process = StudentProcess(path, settings.limits(), cpu)
+    loaded = process.start()
+    if loaded.status == "ok":
+        return process, "", loaded
+    process.close()
+    if loaded.status == "raised":
+        problem = loaded.problem
+        reason = f"{path.name} {problem}" if problem.startswith("has a syntax error") else f"importing {path.name} {problem}"
+    else:
+        reason = f"importing {path.name}: your code {loaded.problem}"
+    return None, reason, loaded
+
+
+def _run_file(path: Path, names, settings: Settings) -> dict:
+    preps = {n: prepared_parts(n, settings) for n in names}
+    cpu = sum(settings.seconds(n) * len(preps[n]) for n in names) + settings.seconds(names[0])
+    process, reason, loaded = _start(path, settings, cpu)
+    output = process.take_output().text() if process else ""
+    if process is None:
+        return {n: _whole(n, path, "error", reason, settings, output if i == 0 else "") for i, n in enumerate(names)}
+    results = {}
+    try:
+        for name in names:
+            result = ExerciseResult(name, path, output=output)
+            changed, refused = set(loaded.numpy_changed), set(loaded.refused)
+            for prep in preps[name]:
+                if process is not None and process.dead is not None:   # killed by the previous part
+                    process.close()
+                    process, reason, loaded = _start(path, settings, cpu)
+                if process is None:
+                    result.parts.append(PartResult(prep.part.func, "error", message=reason,
+                                                   max_points=prep.part.points))
+                    continue
+                replies = _run_part(process, prep, settings.seconds(name))
+                changed.update(n for r in replies for n in r.numpy_changed)
+                refused.update(n for r in replies for n in r.refused)
+                result.parts.append(_judge(prep, replies))
+            if process is not None:
+                result.output = (result.output + process.take_output().text()).strip("\n")
+            if changed:
+                result.notes.append(f"your code replaces NumPy's own {', '.join('np.' + c for c in sorted(changed))}: "
+                                    f"this only changes your own results; do not assign to np.*")
+            result.notes += [f"your code tried an import that was refused: {m}" for m in sorted(refused)]
+            _settle(result)
+            results[name] = result
+            output = ""
+    finally:
+        if process is not None:
+            process.close()
+    return results
+
+
+def _judge(prep: Prepared, replies) -> PartResult:
+    """judge_part, and should judging itself fail (a flaw in an exercise's hint code), an error for
+    this part only: one student's odd answer never stops a class run."""
+    try:
+        return judge_part(prep, replies)
+    except Exception as exc:
+        return PartResult(prep.part.func, "error", max_points=prep.part.points,
+                          message=f"the grader could not judge this answer ({type(exc).__name__}: {exc}); "
+                                  f"please report it to your instructor")
+
+
+def _run_part(process, prep: Prepared, seconds: float) -> list:
+    deadline = time.monotonic() + seconds
+    replies = []
+    for case in prep.part.cases:
+        replies.append(process.call(prep.part.func, case.args, case.kwargs, deadline, seconds))
+        if replies[-1].status in ("timeout", "died", "missing", "not callable"):
+            break
+    return replies
+
+
+def _settle(result: ExerciseResult) -> None:
     statuses = {p.status for p in result.parts}
     if statuses == {"pass"}:
         result.status = "pass"
+    elif "error" in statuses:
+        result.status = "error"
     elif statuses <= {"pass", "not implemented"}:
         result.status, result.message = "not implemented", "not implemented yet"
     else:
         result.status = "fail"
-    return result
 
 
-def default_file(name: str):
-    """./<file> when it holds this exercise's functions, else lessons/exercises/<file>."""
-    filename = exercise(name).FILENAME
-    for folder in (Path.cwd(), Path.cwd() / "lessons" / "exercises"):
-        candidate = folder / filename
-        if candidate.is_file():
-            defined = defined_functions(candidate)
-            if defined is None or set(exercise(name).FUNCTIONS) & defined:
-                return candidate
-    return None
-
-
-def is_student_folder(folder: Path) -> bool:
-    return any((folder / exercise(n).FILENAME).is_file() for n in EXERCISES)
-
-
-def file_in_folder(folder: Path, name: str):
-    """folder/<file>, or the first <file> found deeper (a student who zipped a sub-folder)."""
-    filename = exercise(name).FILENAME
-    if (folder / filename).is_file():
-        return folder / filename
-    found = sorted(p for p in folder.rglob(filename) if "__pycache__" not in p.parts
-                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return found[0] if found else None
-
-
-def students_in(folder: Path):
-    """(student name, folder or file) for each entry of a class folder, sorted by name."""
-    entries = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith((".", "_")):
-            continue
-        if entry.is_dir() or entry.suffix == ".py":
-            entries.append((entry.stem if entry.is_file() else entry.name, entry))
-    return entries
-
-
-def grade_student(entry: Path, names, seconds=None) -> list:
-    if entry.is_dir():
-        return [grade(n, file_in_folder(entry, n), seconds) for n in names]
-    return [grade(n, entry, seconds) for n in names]
-
-
-# ----------------------------------------------------------------------------- printing
-def _status_word(status: str) -> str:
-    return {"pass": "pass", "fail": "FAIL", "not implemented": "not implemented yet",
-            "missing": "missing", "error": "ERROR"}[status]
-
-
-def _display(path) -> str:
-    """A path relative to the current folder when it is inside it."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
-
-def print_report(results, out=None):
-    out = out or sys.stdout
-    for r in results:
-        where = f"  ({_display(r.path)})" if r.path else ""
-        print(f"{r.name:<9} {_status_word(r.status)}{where}", file=out)
-        if r.status in ("missing", "error"):
-            print(f"    {r.message}", file=out)
-            continue
-        for p in r.parts:
-            line = f"    {p.func:<24} {_status_word(p.status):<20}"
-            if p.error is not None and p.status in ("pass", "fail"):
-                line += f" rel error {p.error:.1e}"
-                if p.fd_error is not None:
-                    line += f", vs finite differences {p.fd_error:.1e}"
-            print(line.rstrip(), file=out)
-            if p.status == "fail":
-                print(f"        {p.message}", file=out)
-                for hint in p.hints:
-                    print(f"        hint: {hint}", file=out)
-    passed = sum(r.passed for r in results)
-    print(f"{passed}/{len(results)} exercise{'s' if len(results) != 1 else ''} pass", file=out)
-
-
-def student_line(student: str, results) -> str:
-    passed = sum(r.passed for r in results)
-    if len(results) > 1 and all(r.status == "error" for r in results) and len({r.message for r in results}) == 1:
-        return f"{student:<20} 0/{len(results)}  ERROR ({_shorten(results[0].message, 120)})"
-    notes = []
-    for r in results:
-        note = f"{r.name} {_status_word(r.status)}"
-        if r.status in ("fail", "error"):
-            note += f" ({_shorten(r.first_hint(), 90)})"
-        notes.append(note)
-    return f"{student:<20} {passed}/{len(results)}  " + "; ".join(notes)
-
-
-def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def write_csv(path: Path, rows, names):
-    """One row per student; written to a temporary file in the same folder, then renamed."""
-    path = Path(path).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    header = ["student", "passed", "total"]
-    for n in names:
-        header += [n, f"{n}_rel_error", f"{n}_note"]
-    handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", dir=path.parent,
-                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            for student, results in rows:
-                row = [student, sum(r.passed for r in results), len(results)]
-                for r in results:
-                    err = r.max_error
-                    row += [r.status, "" if err is None else f"{err:.3e}",
-                            "" if r.passed else r.first_hint()]
-                writer.writerow(row)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+def grade_student(entry: Path, names, settings: Settings | None = None) -> list:
+    """A student's folder (one file per exercise) or single file, one process per file."""
+    settings = settings or Settings()
+    if not entry.is_dir():
+        return grade_file(entry, names, settings)
+    files, results = {}, {}
+    for name in names:
+        path = file_in_folder(entry, name)
+        if path is None:
+            results[name] = _whole(name, None, "missing", f"no {exercise(name).FILENAME} found", settings)
+        else:
+            files.setdefault(path, []).append(name)
+    for path, group in files.items():
+        results.update(zip(group, grade_file(path, group, settings)))
+    return [results[n] for n in names]
 
 
 # ----------------------------------------------------------------------------- the command
@@ -319,9 +231,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grade the reference solutions (instructor check)")
     parser.add_argument("--csv", metavar="FILE", help="write a CSV summary (class folders: "
                                                        "default grades.csv in the current folder)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="time limit per call of a student's function (default 10)")
-    parser.epilog = "Exit code 0 only when every requested exercise passes."
+    parser.add_argument("--json", metavar="FILE", help="write one student's result as Gradescope's autograder "
+                                                         "results.json (one test per function)")
+    parser.add_argument("--timeout", type=_positive, default=None, metavar="SECONDS",
+                        help=f"wall-clock limit for each function of an exercise, all its cases (default {TIMEOUT:g})")
+    parser.add_argument("--memory", type=_memory, default=MEMORY, metavar="BYTES",
+                        help="address-space limit of each student's process, e.g. 2G, 512M (default 2G)")
+    parser.add_argument("--no-tinyrect", action="store_true",
+                        help="make tinyrect itself unimportable in the students' files (answers in NumPy only)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="draw the test inputs with this seed (exercises that support it)")
+    parser.epilog = "Exit code 0 only when every requested exercise passes; 1 otherwise, 2 on bad usage, 130 on Ctrl-C."
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (e.g. --timeout 10)")
+    return value
+
+
+def _memory(text: str) -> int:
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    try:
+        value = float(text[:-1]) * units[text[-1].upper()] if text[-1:].upper() in units else float(text)
+    except ValueError:
+        value = -1.0
+    if value < 64 * 2**20:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a memory size of at least 64M (e.g. --memory 2G)")
+    return int(value)
 
 
 def run(args) -> int:
@@ -333,60 +274,85 @@ def run(args) -> int:
         return 0
     unknown = [n for n in args.exercise if n not in EXERCISES]
     if unknown:
-        print(f"tinyrect check: unknown exercise {', '.join(unknown)}; choose from {', '.join(EXERCISES)} "
-              f"(tinyrect check --list)", file=sys.stderr)
-        return 2
+        return _usage(f"unknown exercise {', '.join(unknown)}; choose from {', '.join(EXERCISES)} "
+                      f"(tinyrect check --list)")
     names = list(dict.fromkeys(args.exercise)) or list(EXERCISES)
-    if args.solutions:
-        results = [grade(n, SOLUTIONS / exercise(n).FILENAME, args.timeout) for n in names]
-        return _finish_single(results, args)
-    if args.path is None:
-        results = [grade(n, default_file(n), args.timeout) for n in names]
-        for r in results:
-            if r.status == "missing":
-                r.message = (f"no {exercise(r.name).FILENAME} with the exercise's functions in "
-                             f"{Path.cwd()} or lessons/exercises/; use --path FILE_OR_FOLDER")
-        return _finish_single(results, args)
-    path = Path(args.path)
-    if not path.exists():
-        print(f"tinyrect check: {path} does not exist; give a student's file or folder, or a class folder",
-              file=sys.stderr)
-        return 2
-    if path.is_file():
-        if not args.exercise:
-            defined = defined_functions(path) or set()
-            names = [n for n in EXERCISES if n == path.stem or set(exercise(n).FUNCTIONS) & defined]
+    for flag, target in (("--csv", args.csv), ("--json", args.json)):
+        problem = target and unwritable(target)
+        if problem:
+            return _usage(f"cannot write {target} ({problem}); give {flag} a file in a folder you can write to")
+    settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=args.seed)
+    try:
+        if args.solutions:
+            settings.allow_reference = True
+            return _finish_single([grade(n, SOLUTIONS / exercise(n).FILENAME, settings=settings) for n in names], args)
+        if args.path is None:
+            results = [grade(n, default_file(n), settings=settings) for n in names]
+            for r in results:
+                if r.status == "missing":
+                    r.message = (f"no {exercise(r.name).FILENAME} with the exercise's functions in "
+                                 f"{Path.cwd()} or lessons/exercises/; use --path FILE_OR_FOLDER")
+            return _finish_single(results, args)
+        path = Path(args.path)
+        if not path.exists():
+            return _usage(f"{path} does not exist; give a student's file or folder, or a class folder")
+        if path.is_file():
+            names = names if args.exercise else exercises_in_file(path)
             if not names:
-                print(f"tinyrect check: {path} defines none of the exercises' functions; name the exercise "
-                      f"(tinyrect check prelu --path {path})", file=sys.stderr)
-                return 2
-        return _finish_single([grade(n, path, args.timeout) for n in names], args)
-    if is_student_folder(path):
-        return _finish_single([grade(n, file_in_folder(path, n), args.timeout) for n in names], args)
-    return _grade_class(path, names, args)
+                return _usage(f"{path} defines none of the exercises' functions; name the exercise "
+                              f"(tinyrect check prelu --path {path})")
+            return _finish_single(grade_file(path, names, settings), args)
+        if is_student_folder(path):
+            return _finish_single(grade_student(path, names, settings), args)
+    except KeyboardInterrupt:
+        print("\ninterrupted (Ctrl-C): grading stopped, nothing written", file=sys.stderr)
+        return 130
+    if args.json:
+        return _usage("--json writes one student's result; for a class folder use --csv")
+    return _grade_class(path, names, args, settings)
+
+
+def _usage(message: str) -> int:
+    print(f"tinyrect check: {message}", file=sys.stderr)
+    return 2
 
 
 def _finish_single(results, args) -> int:
     print_report(results)
+    label = "solutions" if args.solutions else Path(args.path).stem if args.path else Path.cwd().name
+    if args.seed is not None:
+        print(f"inputs drawn with --seed {args.seed}")
     if args.csv:
-        label = "solutions" if args.solutions else Path(args.path).stem if args.path else Path.cwd().name
         write_csv(Path(args.csv), [(label, results)], [r.name for r in results])
         print(f"wrote {args.csv}")
+    if args.json:
+        write_json(Path(args.json), results, header="" if args.seed is None else f"inputs drawn with --seed {args.seed}")
+        print(f"wrote {args.json}")
     return 0 if all(r.passed for r in results) else 1
 
 
-def _grade_class(folder: Path, names, args) -> int:
+def _grade_class(folder: Path, names, args, settings: Settings) -> int:
     students = students_in(folder)
     if not students:
-        print(f"tinyrect check: {folder} holds no student sub-folders or .py files", file=sys.stderr)
-        return 2
-    rows = []
-    for student, entry in students:
-        results = grade_student(entry, names, args.timeout)
-        rows.append((student, results))
-        print(student_line(student, results), flush=True)
+        return _usage(f"{folder} holds no student sub-folders or .py files")
     target = Path(args.csv or "grades.csv")
+    rows, interrupted = [], False
+    try:
+        for student, entry in students:
+            results = grade_student(entry, names, settings)
+            rows.append((student, results))
+            print(student_line(student, results), flush=True)
+    except KeyboardInterrupt:
+        interrupted = True
+        for student, _ in students[len(rows):]:
+            rows.append((student, [ExerciseResult(n, None, "not graded", message="not graded: the run was interrupted")
+                                   for n in names]))
     write_csv(target, rows, names)
+    graded = len(rows) if not interrupted else sum(r.status != "not graded" for _, rs in rows for r in rs[:1])
+    if interrupted:
+        print(f"\ninterrupted (Ctrl-C): {graded} of {len(rows)} students graded; the others are marked "
+              f"'not graded' in {target}", file=sys.stderr)
+        return 130
     everyone = sum(all(r.passed for r in results) for _, results in rows)
     print(f"{everyone}/{len(rows)} students pass every exercise ({', '.join(names)}); wrote {target}")
     return 0 if everyone == len(rows) else 1

@@ -16,14 +16,14 @@ import numbers
 
 import numpy as np
 
-from tinyrect import init
+from tinyrect import random
 from tinyrect.tensor import Tensor, as_tensor
 
 
 def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator | None = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1 - p) (training only).
 
-    rng: the generator for the mask (default: tinyrect's, seeded by tinyrect.init.manual_seed).
+    rng: the generator for the mask (default: tinyrect's, seeded by tinyrect.manual_seed).
     """
     x = as_tensor(x)
     if x.dtype.kind != "f":
@@ -36,7 +36,7 @@ def dropout(x, p: float = 0.5, training: bool = True, rng: np.random.Generator |
     if p == 1:   # everything dropped, as torch (no division by zero)
         scaled_mask = np.zeros(x.shape, dtype=x.dtype)
     else:
-        keep = init._generator(rng, None).random(x.shape) >= p
+        keep = random.generator(rng).random(x.shape) >= p
         scaled_mask = keep.astype(x.dtype) / x.dtype.type(1 - p)
 
     def backward(dout):

@@ -2,7 +2,8 @@
 
 All three are one formula, Eq. (1):   f(y) = max(0, y) + a · min(0, y)
   ReLU        a = 0                      (no parameter)
-  Leaky ReLU  a = 0.01, a fixed constant (the paper: a negligible difference from ReLU)
+  Leaky ReLU  a = 0.01, a fixed constant (Sec. 2.1, citing Maas et al.: "LReLU has negligible
+              impact on accuracy compared with ReLU")
   PReLU       a is learned: one a per channel (channel-wise) or one per layer (channel-shared)
 
 Derivatives (hand-derived; at y = 0 we take the value from the negative side, as Eq. (1) puts
@@ -25,13 +26,16 @@ def relu(x) -> Tensor:
     """f(y) = max(0, y).  Backward: dy = dout · 1[y > 0]  (subgradient 0 at y = 0, as Eq. 1)."""
     x = as_tensor(x)
     positive = x.data > 0
-    out = np.maximum(x.data, x.data.dtype.type(0))  # 7x faster than np.where here; NaN stays NaN, as in torch
+    out = np.maximum(x.data, x.data.dtype.type(0))  # faster than np.where; NaN stays NaN, as in torch
 
     def backward(dout):
         """dy = dout where y > 0, else 0."""
         return (dout * positive,)
 
     return Tensor._from_op(out, (x,), backward, "relu")
+
+
+Tensor.relu = relu  # x.relu(): attached here so tensor.py never imports this higher layer
 
 
 def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:

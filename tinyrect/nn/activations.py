@@ -1,10 +1,20 @@
 """Rectifier layers: ReLU, LeakyReLU and PReLU (the paper's Eq. 1), plus Identity."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 
 from tinyrect import functional as F
 from tinyrect.nn.module import Module, Parameter
+
+
+def _finite(layer: str, name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{layer}: {name} must be a finite number (the negative slope), "
+                         f"got {value!r}")
+    return float(value)
 
 
 class ReLU(Module):
@@ -22,7 +32,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = _finite("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
@@ -42,12 +52,16 @@ class PReLU(Module):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
         super().__init__()
-        if not isinstance(num_parameters, (int, np.integer)) or num_parameters < 1:
+        if (isinstance(num_parameters, bool) or not isinstance(num_parameters, numbers.Integral)
+                or num_parameters < 1):
             raise ValueError(f"PReLU: num_parameters must be a positive integer (1 = channel-shared, "
                              f"C = channel-wise), got {num_parameters!r}")
+        dtype = np.dtype(dtype or np.float32)
+        if dtype.kind != "f":
+            raise TypeError(f"PReLU: the coefficients must be floating point, got dtype {dtype}")
         self.num_parameters = int(num_parameters)
-        self.init = float(init)
-        self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype or np.float32))
+        self.init = _finite("PReLU", "init", init)
+        self.weight = Parameter(np.full(self.num_parameters, self.init, dtype=dtype))
 
     def forward(self, x):
         return F.prelu(x, self.weight)

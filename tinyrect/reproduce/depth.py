@@ -1,8 +1,9 @@
 """Figures 2 and 3 at small scale: deep plain ReLU nets, Xavier vs He, training-loss curves.
 
-The paper (Sec. 3, Fig. 2/3): a 22-layer ReLU net converges with both inits, He's starts
-reducing the error earlier; a 30-layer one converges with He and completely stalls with Xavier.
-Here: `models.plain_net(depth)` on the configured data set, He = N(0, 2/n_l) (Eq. 10) vs
+The paper (Figs. 2 and 3, ReLU): "a 22-layer large model" (model B) converges with both inits,
+He's "starts reducing error earlier"; "a 30-layer small model" (27 conv + 3 fc), a different
+architecture, converges with He and "completely stalls" with Xavier. Here (ours): one family,
+`models.plain_net(depth)` on the configured data set, He = N(0, 2/n_l) (Eq. 10) vs
 Xavier = N(0, 1/n_l), the same optimizer, learning rate, batch order and seeds for both.
 
 Per run we record the training loss of every step and derive (K = number of classes, ln K =
@@ -31,8 +32,10 @@ from tinyrect.reproduce.models import plain_net
 from tinyrect.reproduce.pool import run_jobs
 
 PAPER = {
-    "fig2": "22-layer ReLU model B: He and Xavier both converge; He starts reducing the error earlier.",
-    "fig3": "30-layer ReLU model: He converges; Xavier completely stalls (gradients diminishing).",
+    "fig2": "22-layer large model (B), ReLU: He and Xavier both converge; He starts reducing the error "
+            "earlier.",
+    "fig3": "30-layer small model (27 conv + 3 fc), ReLU: He converges; Xavier completely stalls (gradients "
+            "diminishing).",
 }
 
 

@@ -3,8 +3,8 @@
 `fit(net, data, ...)` trains a `models.Net` on a `tinyrect.data.Dataset` and returns a plain
 dict of numbers (JSON-ready): the training loss of every step, the test error at the end, the
 step where training diverged (if it did), and the wall time. The paper's recipe (Sec. 3): SGD,
-momentum 0.9, weight decay 5e-4 on weights only (not on biases, not on PReLU's a), constant
-learning rate here (the runs are short).
+momentum 0.9, weight decay 5e-4, none on PReLU's a (Sec. 2.1); ours also spares the biases and
+keeps the learning rate constant (the runs are short).
 """
 from __future__ import annotations
 

@@ -6,10 +6,11 @@ its activation layers, so experiments can read PReLU coefficients or re-initiali
 - `plain_net(depth, ...)`: the paper's Fig. 2/3 question at small scale. `depth` counts WEIGHT
   layers: depth - 1 convolutions 3×3 (zero padding 1, stride 1, `width` channels, bias 0), each
   followed by a rectifier, then Flatten and one fully connected layer to the classes. No pooling,
-  no normalization, no shortcuts. A global-average-pooling head does not train at 22+ layers even
-  with He init on 8×8 digits (PAPER.md, "Measured here"), so the head flattens.
-- `slopes_net(...)`: a Table 1/2 stand-in with the paper's 14-layer layout, 11 conv and 3 fc
-  layers named as in Table 1 (conv1, conv21..conv24, pool, conv31..conv36, pool, fc1, fc2, fc3).
+  no normalization, no shortcuts. In our measurements a global-average-pooling head did not train
+  at 22+ layers even with He init on 8×8 digits, so the head flattens.
+- `slopes_net(...)`: a Table 1/2 stand-in with Table 1's layer names and count, 11 conv and 3 fc
+  layers (conv1, conv21..conv24, pool, conv31..conv36, pool, fc1, fc2, fc3), in shapes of ours
+  for 8×8 inputs (see `slopes_net`).
 
 Initialization schemes (`INITS`), with n_l = k²c (fan_in) and n̂_l = k²d (fan_out), Sec. 2.2:
   "he"          N(0, 2/n_l)            Eq. (10); with PReLU a=0.25: N(0, 2/((1+a²) n_l)), Eq. (15)
@@ -28,7 +29,7 @@ import math
 import numpy as np
 
 from tinyrect import init as tinit
-from tinyrect import nn
+from tinyrect import nn, optim
 
 INITS = ("he", "he_fan_out", "xavier", "gauss0.01")
 ACTIVATIONS = ("relu", "prelu_shared", "prelu_channel")
@@ -76,11 +77,11 @@ def init_weight(layer, scheme: str, rng: np.random.Generator, slope: float = 0.0
     if scheme == "he":
         tinit.kaiming_normal_(w, a=slope, mode="fan_in", nonlinearity="leaky_relu", rng=rng)
         fan = tinit.calculate_fans(w)[0]
-        std = math.sqrt(2.0 / ((1.0 + slope ** 2) * fan))
+        std = tinit.he_std(fan, slope)
     elif scheme == "he_fan_out":
         tinit.kaiming_normal_(w, a=slope, mode="fan_out", nonlinearity="leaky_relu", rng=rng)
         fan = tinit.calculate_fans(w)[1]
-        std = math.sqrt(2.0 / ((1.0 + slope ** 2) * fan))
+        std = tinit.he_std(fan, slope)
     elif scheme == "xavier":
         fan = tinit.calculate_fans(w)[0]
         std = 1.0 / math.sqrt(fan)
@@ -146,7 +147,14 @@ def slopes_net(width: int = 16, in_shape=(1, 8, 8), num_classes: int = 10,
     conv21..conv24 3×3 (`width`), max-pool 2×2, conv31..conv36 3×3 (2·`width`), max-pool 2×2,
     fc1, fc2 (`fc_width`, default 4·`width`), fc3 (classes, no activation).
     Every conv and fc1/fc2 is followed by the chosen rectifier: 13 activation layers (so 13 extra
-    parameters for channel-shared PReLU, as in the paper).
+    parameters for channel-shared PReLU, as in the paper); channel-wise PReLU has
+    5C + 6·2C + 2·4C = 25C coefficients for width C and the default fc_width.
+
+    What ours changes, and why: Table 1's model has conv1 7×7 (64 filters, stride 2), pool1 3×3
+    with stride 3, 2×2 convs (conv21-24: 128 filters, conv31-36: 256), pool2 2×2 and an SPP layer
+    {6, 3, 2, 1} before fc1-fc3 (4096, 4096, 1000). On 8×8 inputs a 7×7 conv and a stride-3 pool
+    would leave almost no map, so ours uses 3×3 convs with padding 1 (widths C, C, 2C), a 2×2
+    max-pool after conv24 (pool2) and another in place of SPP, and fc layers of 4C.
     """
     c, h, w = _check_shape(in_shape)
     rng = np.random.default_rng(seed)
@@ -189,16 +197,6 @@ def slopes_net(width: int = 16, in_shape=(1, 8, 8), num_classes: int = 10,
 
 
 def param_groups(net: Net, weight_decay: float, decay_slopes: bool = False) -> list:
-    """SGD parameter groups: weight decay on conv/fc weights only; biases and PReLU coefficients
-    get none (the paper: decay on a pushes PReLU toward ReLU), unless `decay_slopes=True`."""
-    slopes = {id(a.weight) for a in net.acts if isinstance(a, nn.PReLU)}
-    decay, no_decay = [], []
-    for p in net.model.parameters():
-        if p.data.ndim > 1 or (decay_slopes and id(p) in slopes):
-            decay.append(p)
-        else:
-            no_decay.append(p)
-    groups = [{"params": decay, "weight_decay": weight_decay}]
-    if no_decay:
-        groups.append({"params": no_decay, "weight_decay": 0.0})
-    return groups
+    """tinyrect.optim.param_groups_no_decay on `net.model`: weight decay on conv/fc weights; none
+    on PReLU coefficients (the paper, Sec. 2.1) unless `decay_slopes=True`, nor on biases (ours)."""
+    return optim.param_groups_no_decay(net.model, weight_decay, decay_slopes=decay_slopes)

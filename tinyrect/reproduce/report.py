@@ -92,8 +92,10 @@ def _variance(r) -> list:
 def _depth(r) -> list:
     cfg = r["config"]
     lines = [
-        "**Paper:** Fig. 2 (22-layer model B): both inits converge, He starts reducing the error "
-        "earlier. Fig. 3 (30-layer model): He converges, Xavier completely stalls.", "",
+        "**Paper:** Fig. 2 (\"a 22-layer large model\", model B): both inits converge, He \"starts "
+        "reducing error earlier\". Fig. 3 (\"a 30-layer small model\", 27 conv + 3 fc, a different "
+        "architecture): He converges, Xavier \"completely stalls\". Ours: one plain-net family at "
+        "every depth.", "",
         f"**Here:** plain nets of depth {cfg['depths']} (weight layers: depth-1 conv 3×3, width "
         f"{cfg['width']}, + flatten + fc), {cfg['epochs']} epochs, SGD lr {cfg['lr']}, momentum "
         f"{cfg['momentum']}, weight decay {cfg['weight_decay']} (not on biases), batch {cfg['batch_size']}, "
@@ -120,11 +122,13 @@ def _depth(r) -> list:
 def _slopes(r) -> list:
     p = r["paper"]
     lines = [
-        "**Paper (Table 1, 14-layer ImageNet model):** conv1's coefficients are far above 0 "
-        f"(0.681 shared, 0.596 channel-wise); channel-wise, deeper layers have smaller a "
+        "**Paper (Table 1, 14-layer ImageNet model; Sec. 2.1):** conv1 \"has coefficients (0.681 and "
+        "0.596) significantly greater than 0\"; channel-wise, \"the deeper conv layers in general "
+        "have smaller coefficients\" "
         f"(Spearman(layer, a) over the 13 rectifiers = {p['spearman_channel']:.2f}; channel-shared "
         f"{p['spearman_shared']:.2f}).", "",
-        f"**Here:** {r['config']['width']}-channel net with the same layout (seeds {r['config']['seeds']}, "
+        f"**Here:** {r['config']['width']}-channel net with Table 1's layer names and count, our shapes "
+        f"(3×3 convs, no SPP) (seeds {r['config']['seeds']}, "
         f"{r['config']['epochs']} epochs, lr {r['config']['lr']}, no weight decay on a), mean over seeds.", "",
         "| layer | paper shared | paper channel-wise | ours shared | ours channel-wise |", "|---|---|---|---|---|",
     ]

@@ -2,10 +2,10 @@
 (per-layer forward and backward variance of 30-layer plain nets under He fan_in, He fan_out,
 Xavier and the 0.01 Gaussian, measured over many weight draws vs Eq. 9/13).
 
-The measurement and its checks live in variance.py; here we turn its checks into the report's
+The measurement and its checks live in tinyrect.variance.measure; here we turn its checks into the report's
 claims: one claim per (init, direction), "the measured log2 of the mean variance ratio agrees with
-the prediction" (the padding-aware one, which is the paper's formula corrected for zero padding
-at the borders of 8×8 maps), plus the paper's headline: He keeps the variance (|log2 ratio| < 5
+the prediction" (our padding-aware one, the paper's formula corrected for zero padding at the
+borders of 8×8 maps), plus the paper's headline: He keeps the variance (|log2 ratio| < 5
 over the depth) while Xavier and the 0.01 Gaussian make it vanish (log2 ratio below half of Xavier's predicted
 2^-(L-2), i.e. < -14 for 30 layers).
 """
@@ -66,11 +66,9 @@ def _summary_lines(result: dict) -> list:
 
 
 def plot(result: dict, out_dir, plt) -> list:
-    variance = _module()
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
-    variance.plot_runs(result, direction="forward", ax=a1)
-    variance.plot_runs(result, direction="backward", ax=a2)
-    fig.tight_layout()
+    from tinyrect.variance.plots import plot_overview
+
+    fig = plot_overview(result)       # all inits on top; He on its own axis below
     fig.savefig(out_dir / "variance.png", dpi=100)
     plt.close(fig)
     return ["variance.png"]

@@ -4,7 +4,9 @@ The paper's Eq. (9) and (13) are expectations over the weights. One network is o
 log-variance random-walks with depth (the spread shrinks with width), so we measure many draws
 and compare the log2 of the MEAN variance ratio with the prediction, with a bootstrap 95% interval
 over the draws. On small maps zero padding also matters (tinyrect.variance.padding): the prediction
-that applies is the padding-aware one (equal to the paper's for circular padding).
+that applies is our padding-aware one (equal to the paper's for circular padding). It is exact for
+E[y_l²] at every position; the statistic compared, a mean over draws of a ratio of variances,
+equals the ratio of those expectations only approximately under zero padding.
 
     res = measure(schemes=("he_fan_in", "xavier", "gaussian"), widths=(32,), draws=16)
     for run in res["runs"]: print(run["scheme"], run["width"], run["forward"])
@@ -22,6 +24,7 @@ import numpy as np
 
 import tinyrect as tr
 from tinyrect import init, nn
+from tinyrect.formatting import number
 from tinyrect.variance import specs as theory
 from tinyrect.variance.probes import record
 from tinyrect.variance.padding import padded_backward_prediction, padded_forward_prediction
@@ -222,13 +225,15 @@ def _measure(schemes, widths, draws, depth, batch, padding_mode, backward, x, se
 
 
 def check_claims(result: dict, margin: float = 0.5, min_width: int = 32) -> list:
-    """The issue's check, per run of width >= min_width: log2 of the mean ratio agrees with the
+    """The check, per run of width >= min_width: log2 of the mean ratio agrees with the
     applicable (padding-aware) prediction within its bootstrap 95% interval widened by ±margin.
 
-    Returns [{"ok", "message", ...}]. On zero-padded runs it also reports whether the paper's
-    unmodified formula falls outside that widened interval (`paper_misses`).
+    Returns [{"ok", "message", "criterion", ...}]: `message` says what was measured and predicted,
+    `criterion` the tolerance. It also reports whether the paper's unmodified formula falls
+    outside that widened interval (`paper_misses`; the point of zero-padded runs on small maps).
     """
     checks = []
+    L, first = result["config"]["depth"], result["config"].get("first", 2)
     for run in result["runs"]:
         width = run["width"] if np.ndim(run["width"]) == 0 else min(run["width"])
         if width < min_width:
@@ -240,14 +245,20 @@ def check_claims(result: dict, margin: float = 0.5, min_width: int = 32) -> list
             lo, hi = s["ci95"][0] - margin, s["ci95"][1] + margin
             ok = lo <= s["padded"] <= hi
             paper_misses = not (lo <= s["paper"] <= hi)
-            what = "Var[y_L]/Var[y_2]" if direction == "forward" else "Var[Δx_2]/Var[Δx_L]"
+            what = (f"Var[y_{L}]/Var[y_{first}]" if direction == "forward"
+                    else f"Var[Δx_{first}]/Var[Δx_{L}]")
+            eq = "Eq. (9)" if direction == "forward" else "Eq. (13)"
+            if run["padding_mode"] == "zeros":
+                predicted = f"padding-aware prediction {number(s['padded'])} (the paper's {eq}: {number(s['paper'])})"
+            else:
+                predicted = f"{eq} predicts {number(s['paper'])}"
             checks.append({
                 "ok": bool(ok), "scheme": run["scheme"], "width": run["width"], "direction": direction,
-                "padding_mode": run["padding_mode"], "paper_misses": bool(paper_misses),
+                "padding_mode": run["padding_mode"], "paper_misses": bool(paper_misses), "margin": margin,
+                "criterion": f"the prediction is inside the 95% CI widened by ±{margin:g}",
                 "message": (f"{run['label']}, width {width_label(run['width'])}, {run['padding_mode']} padding, "
-                            f"{direction} log2 {what}: measured {s['log2_mean_ratio']:.2f} "
-                            f"[95% CI {s['ci95'][0]:.2f}, {s['ci95'][1]:.2f}], padding-aware prediction "
-                            f"{s['padded']:.2f}, paper {s['paper']:.2f}")})
+                            f"{direction} log2 {what}: measured {number(s['log2_mean_ratio'])} "
+                            f"[95% CI {number(s['ci95'][0])}, {number(s['ci95'][1])}], {predicted}")})
     return checks
 
 
@@ -260,8 +271,9 @@ def summary_table(result: dict) -> str:
             s = run.get(direction)
             if s:
                 rows.append(f"{run['label']:<22} {width_label(run['width']):>5} {run['padding_mode']:<8} {direction:<8} "
-                            f"{s['log2_mean_ratio']:>9.2f} [{s['ci95'][0]:>7.2f},{s['ci95'][1]:>7.2f}] "
-                            f"{s['sd_log2']:>7.2f} {s['padded']:>8.2f} {s['paper']:>8.2f}")
+                            f"{number(s['log2_mean_ratio'], '>9.2f')} [{number(s['ci95'][0], '>7.2f')},"
+                            f"{number(s['ci95'][1], '>7.2f')}] {s['sd_log2']:>7.2f} "
+                            f"{number(s['padded'], '>8.2f')} {number(s['paper'], '>8.2f')}")
     return "\n".join(rows)
 
 
@@ -284,51 +296,19 @@ def layer_table(result: dict, direction: str = "forward", layers=(1, 2, 5, 10, 1
             measured = log2_mean(rel)
             padded = np.array(r["predicted"]["padded_" + pred])
             paper = np.array(r["predicted"]["paper_" + pred])
-            line += (f" | {measured:>22.2f} {padded[l - 1] - padded[ref]:>7.2f} "
-                     f"{paper[l - 1] - paper[ref]:>7.2f}")
+            line += (f" | {number(measured, '>22.2f')} {number(padded[l - 1] - padded[ref], '>7.2f')} "
+                     f"{number(paper[l - 1] - paper[ref], '>7.2f')}")
         rows.append(line)
     return "\n".join(rows)
 
 
 def plot_runs(result: dict, path=None, direction: str = "forward", ax=None, title: str = "",
-              residual: bool = False):
-    """log2 variance vs depth: each draw (thin), the log2 of the mean over draws (dots), and the
-    paper's (dashed) and padding-aware (solid) predictions, relative to layer 1 (forward) or the
-    last layer (backward). residual=True subtracts the paper's prediction from everything (so
-    the paper is the zero line and the padding term stands out). Returns the figure; saves it if
-    `path` is given."""
-    import matplotlib.pyplot as plt
+              residual: bool = False, schemes=None):
+    """log2 variance vs depth, measured and predicted (see tinyrect.variance.plots.plot_runs)."""
+    from tinyrect.variance.plots import plot_runs as plot
 
-    fig, ax = (plt.subplots(figsize=(6.5, 4.2)) if ax is None else (ax.figure, ax))
-    for i, run in enumerate(result["runs"]):
-        key = "log2_var_y" if direction == "forward" else "log2_var_dx"
-        v = np.array(run[key])
-        if v.size == 0:
-            continue
-        v = v - (v[:, :1] if direction == "forward" else v[:, -1:])
-        depth = np.arange(1, v.shape[1] + 1)
-        color = f"C{i % 10}"
-        pf = np.array(run["predicted"]["paper_" + direction])
-        pp = np.array(run["predicted"]["padded_" + direction])
-        if direction == "backward":
-            pf, pp = pf - pf[-1], pp - pp[-1]
-        if residual:
-            v, pp, pf = v - pf, pp - pf, pf - pf
-        ax.plot(depth, v.T, color=color, lw=0.5, alpha=0.25)
-        ax.plot(depth, [log2_mean(col) for col in v.T], "o", color=color, ms=3,
-                label=f"{run['label']}, width {width_label(run['width'])}")
-        ax.plot(depth, pp, "-", color=color, lw=1.5)
-        ax.plot(depth, pf, "--", color=color, lw=1)
-    ylab = "log2 Var[y_l] / Var[y_1]" if direction == "forward" else "log2 Var[Δx_l] / Var[Δx_L]"
-    ylab += " minus the paper's" if residual else ""
-    ax.set(xlabel="layer l", ylabel=ylab, title=title or f"{direction}: draws (thin), "
-           "log2 mean (dots), padding-aware (solid), paper (dashed)")
-    ax.title.set_fontsize(9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-    return fig
+    return plot(result, path=path, direction=direction, ax=ax, title=title, residual=residual,
+                schemes=schemes)
 
 
 def run(config: dict | None = None, data=None, on_step=None, log=print) -> dict:

@@ -1,4 +1,4 @@
-"""The variance theory with zero padding: what the paper's derivation leaves out at the borders.
+"""Our variance theory with zero padding: what the paper's derivation leaves out at the borders.
 
 Eq. (7) counts n_l = k²c inputs for every output. With zero padding an output at the border of
 the map sees fewer: at a corner of a 3×3 "same" convolution only 4 of the 9 taps land on the
@@ -6,7 +6,7 @@ image. Keeping every other assumption of the paper (w i.i.d. zero-mean symmetric
 x, b = 0), the expectation over the weights is still exact, position by position. Write V_l(p)
 for E[y_l(p)²] at output position p (averaged over channels) and M_l(q) = E[x_l(q)²]:
 
-    M_l(q) = ½(1+a²) V_{l-1}(q)                      (rectified input, Eq. 8 / 15)
+    M_l(q) = ½(1+a²) V_{l-1}(q)                      (rectified input: the step into Eq. 8 / 15)
     V_l(p) = Var[w_l] · c_l · Σ_{q ∈ window(p), q inside the image} M_l(q)        (Eq. 7, per p)
 
 i.e. a k×k box filter of the valid taps. For layer 1, M_1 is E[x²] of the actual input map.
@@ -88,7 +88,7 @@ def padded_forward_maps(specs: list, input_map) -> list:
     maps = []
     for l, s in enumerate(specs):
         if l > 0:
-            M = rectifier_gain(s.a_before) * maps[-1]          # M_l = ½(1+a²) V_{l-1}   (Eq. 8)
+            M = rectifier_gain(s.a_before) * maps[-1]          # M_l = ½(1+a²) V_{l-1}   (step into Eq. 8)
         if s.kind == "linear":                                  # every output sees every input
             V = np.full((1, 1), s.var_w * s.c * M.mean())
         else:

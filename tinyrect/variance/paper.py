@@ -21,8 +21,8 @@ Channel-wise PReLU: with one a_c per channel and equal variance in every channel
 average of E[x²] is mean_c ½(1+a_c²) · Var[y]; so a vector of slopes enters through
 `rectifier_gain(a) = mean over c of (1+a_c²)/2`, which is what every function here uses.
 
-Zero padding is not in the paper's derivation: border outputs see fewer than k²c inputs. The
-exact expectation with padding is in `tinyrect.variance.padding`.
+Zero padding is not in the paper's derivation: border outputs see fewer than k²c inputs. Our
+padding-aware prediction (exact for E[y_l²] at every position) is in `tinyrect.variance.padding`.
 
 This module holds the plain functions of numbers (`forward_factor(n, var_w, a)`,
 `forward_product(...)`), usable without a model; `tinyrect.variance.specs.predict(model)` reads
@@ -36,11 +36,13 @@ from dataclasses import dataclass, field, asdict
 
 import numpy as np
 
+from tinyrect import init
+
 # ----------------------------------------------------------------------------- the functional API
 
 
 def rectifier_gain(a=0.0) -> float:
-    """E[f(y)²] / Var[y] = ½(1+a²) for symmetric zero-mean y (Eq. 8; Eq. 15 for PReLU).
+    """E[f(y)²] / Var[y] = ½(1+a²) for symmetric zero-mean y (the step into Eq. 8; Eq. 15 for PReLU).
 
     `a` may be a number (ReLU 0, Leaky ReLU 0.01, channel-shared PReLU) or an array of
     channel-wise slopes, for which the gain is the channel mean of (1+a_c²)/2. `a=None` means
@@ -121,8 +123,10 @@ def he_std(n, a=0.0) -> float:
     """sqrt(2 / ((1+a²) n)): the std that makes a layer's factor 1 (Eq. 10, 14, 15).
 
     n = n_l (fan_in) for the forward condition Eq. (10), n = n̂_l (fan_out) for Eq. (14).
+    tinyrect.init.he_std, taking here also channel-wise slopes or None, through the slope whose
+    ½(1+a²) equals their `rectifier_gain`.
     """
-    return math.sqrt(1.0 / (rectifier_gain(a) * float(n)))
+    return init.he_std(n, math.sqrt(2.0 * rectifier_gain(a) - 1.0))
 
 
 def init_variance(scheme: str, n, n_hat, a=0.0, std: float = 0.01) -> float:
@@ -135,9 +139,9 @@ def init_variance(scheme: str, n, n_hat, a=0.0, std: float = 0.01) -> float:
     'gaussian'   std²                    the fixed-std Gaussian (the paper's 0.01)
     """
     if scheme == "he_fan_in":
-        return 1.0 / (rectifier_gain(a) * n)
+        return he_std(n, a) ** 2
     if scheme == "he_fan_out":
-        return 1.0 / (rectifier_gain(a) * n_hat)
+        return he_std(n_hat, a) ** 2
     if scheme == "xavier":
         return 2.0 / (n + n_hat)
     if scheme == "xavier_fan_in":
