@@ -307,85 +307,64 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 # %% [markdown]
 # ## 6. Making it fast: three choices `conv2d` makes beyond the textbook
 #
-# The formulas above fix *what* is computed; how fast depends on how the work meets the
-# machine. `tinyrect bench` compares the whole op with PyTorch; here we time, on your machine,
-# three choices tinyrect/kernels/conv.py makes for the small layers of the paper's nets (8×8
-# maps, 16 channels, batch 64: the 30-layer net of Fig. 3), each against the obvious
-# alternative. Best of several runs, so the numbers vary a little from run to run.
+# `tinyrect bench` compares the whole op with PyTorch; here we time, on your machine, three
+# choices of tinyrect/kernels/conv.py for the small layers of the 30-layer net of Fig. 3 (8×8
+# maps, 16 channels, batch 64), each against the obvious alternative (best of several runs).
 #
-# **(a) dX_col = W_colᵀ · dY as one GEMM.** The GEMM sums over only F = 16 filters. Done one
-# sample at a time, BLAS gets 64 tiny products; copying dY into an (F, N·Ho·Wo) matrix first
-# costs one pass over dY and leaves ONE product, which BLAS runs faster.
+# **(a) dX_col = W_colᵀ · dY as one GEMM.** It sums over only F = 16 filters. One sample at a
+# time, BLAS gets 64 tiny products; copying dY into an (F, N·Ho·Wo) matrix first costs one pass
+# over dY and leaves ONE product, which BLAS runs faster.
+#
+# **(b) A fused epilogue: `F.conv2d_relu`.** As two ops, the ReLU reads Y back from memory and
+# the tape keeps Y, max(0, Y) and a mask. The fused op applies max(0, ·) to each chunk of Y right
+# after its GEMM (still in the cache) and folds ReLU's derivative into the copy of dY that (a)
+# makes anyway: dY = dout · 1[out > 0]. Same numbers (tests/test_conv_fast.py), one node and one
+# activation kept per layer. `nn.Sequential` uses it (and `F.conv2d_prelu`, Eq. 1-3) for every
+# Conv2d followed by a ReLU (a PReLU) that no hook watches.
+# **(c) BLAS on one thread.** `conv2d` runs each chunk of the batch (im2col, GEMM, col2im) on its
+# own thread with BLAS limited to one thread (tinyrect/_threads.py): OpenBLAS's own workers keep
+# spinning after each multi-threaded call and take cores from threads that have work. Below, the
+# CPU time (all threads) of a 2-thread BLAS product, of the fused layer, and of the two in a row.
+# Last, OpenBLAS's kernels: Haswell (AVX2) on an AVX-512 CPU means it did not know the CPU; try
+# `OPENBLAS_CORETYPE=SkylakeX` before Python starts (compare the GEMM rate of `tinyrect bench`).
 
 # %%
 tr.set_num_threads(1)
-NB, CB, HB = (16, 16, 8) if args.quick else (64, 16, 8)
-PB = HB * HB
-w_col_b = rng.standard_normal((16, CB * 9)).astype(np.float32)
-dy_b = rng.standard_normal((NB, 16, PB)).astype(np.float32)
-dcols_b = np.empty((CB * 9, NB * PB), np.float32)
-dy_flat = np.empty((16, NB * PB), np.float32)
+NB = 16 if args.quick else 64
+w_col_b, dy_b = (rng.standard_normal(s).astype(np.float32) for s in ((16, 144), (NB, 16, 64)))
+dcols_b, dy_flat = np.empty((144, NB * 64), np.float32), np.empty((16, NB * 64), np.float32)
 
 
-def dx_per_sample():
-    np.matmul(w_col_b.T, dy_b, out=dcols_b.reshape(CB * 9, NB, PB).transpose(1, 0, 2))
 
 
-def dx_one_gemm():
-    dy_flat.reshape(16, NB, PB)[...] = dy_b.transpose(1, 0, 2)     # the copy
+def one_gemm():
+    dy_flat.reshape(16, NB, 64)[...] = dy_b.transpose(1, 0, 2)     # the copy, then one GEMM
     np.matmul(w_col_b.T, dy_flat, out=dcols_b)
 
 
-t_per, t_one = (_lesson.timeit(f, repeat=3 * repeat, number=5) for f in (dx_per_sample, dx_one_gemm))
-print(f"dX_col for a batch of {NB} {HB}×{HB} maps: {NB} GEMMs {t_per * 1e3:.3f} ms, "
-      f"copy + one GEMM {t_one * 1e3:.3f} ms ({t_per / t_one:.2f}× faster)")
+per_sample = lambda: np.matmul(w_col_b.T, dy_b, out=dcols_b.reshape(144, NB, 64).transpose(1, 0, 2))  # noqa
+t_per, t_one = (_lesson.timeit(f, repeat=3 * repeat, number=5) for f in (per_sample, one_gemm))
+print(f"(a) dX_col, batch of {NB} 8×8 maps: {NB} GEMMs {t_per * 1e3:.3f} ms, copy + one GEMM "
+      f"{t_one * 1e3:.3f} ms ({t_per / t_one:.2f}× faster)")
 
-# %% [markdown]
-# **(b) A fused epilogue: `conv2d_relu`.** Every conv of the plain net is followed by a ReLU.
-# As two ops, the ReLU reads Y back from memory, writes max(0, Y) and a mask, and the tape keeps
-# both Y and the ReLU's output. `F.conv2d_relu` applies max(0, ·) to each chunk of Y right after
-# its GEMM (still in the cache) and folds ReLU's derivative into the copy of dY that (a) makes
-# anyway: dY = dout · 1[out > 0]. Same numbers (tests/test_conv_fast.py checks values and
-# gradients), one node on the tape instead of two, one activation kept instead of two.
-# `nn.Sequential` uses it for every Conv2d followed by a ReLU that no hook watches.
-
-# %%
-xf = tr.Tensor(rng.standard_normal((NB, 16, HB, HB)).astype(np.float32), requires_grad=True)
+xf = tr.Tensor(rng.standard_normal((NB, 16, 8, 8)).astype(np.float32), requires_grad=True)
 wf = tr.Tensor((rng.standard_normal((16, 16, 3, 3)) / 12).astype(np.float32), requires_grad=True)
-bf = tr.Tensor(np.zeros(16, np.float32), requires_grad=True)
-dyf = rng.standard_normal((NB, 16, HB, HB)).astype(np.float32)
+bf, dyf = tr.Tensor(np.zeros(16, np.float32), requires_grad=True), rng.standard_normal((NB, 16, 8, 8))
 two_ops = lambda: F.relu(F.conv2d(xf, wf, bf, padding=1))        # noqa: E731
 fused = lambda: F.conv2d_relu(xf, wf, bf, padding=1)             # noqa: E731
-same = np.array_equal(two_ops().data, fused().data)
-t_two, t_fused = (_lesson.timeit(lambda: f().backward(dyf), repeat=3 * repeat, number=5)
-                  for f in (two_ops, fused))
-kept_two = 2 * xf.data.nbytes + xf.data.size        # Y, max(0, Y) and a one-byte mask per value
-print(f"forward + backward, x {xf.shape}: relu(conv2d) {t_two * 1e3:.3f} ms, conv2d_relu "
-      f"{t_fused * 1e3:.3f} ms ({t_two / t_fused:.2f}× faster); activations kept per layer: "
-      f"{kept_two / 2**10:.0f} KiB vs {xf.data.nbytes / 2**10:.0f} KiB")
-_lesson.check(same, "conv2d_relu gives exactly relu(conv2d(...))", "bit for bit")
+t_two, t_fused = (_lesson.timeit(lambda: f().backward(dyf), repeat=3 * repeat, number=5) for f in (two_ops, fused))
+print(f"(b) forward + backward, x {xf.shape}: relu(conv2d) {t_two * 1e3:.3f} ms, conv2d_relu "
+      f"{t_fused * 1e3:.3f} ms ({t_two / t_fused:.2f}× faster); kept per layer: "
+      f"{(2 * xf.data.nbytes + xf.data.size) / 2**10:.0f} KiB vs {xf.data.nbytes / 2**10:.0f} KiB")
+_lesson.check(np.array_equal(two_ops().data, fused().data), "conv2d_relu gives relu(conv2d(...))", "bit for bit")
 
-# %% [markdown]
-# **(c) Threads without waiting, and BLAS on one thread.** With n threads, `conv2d` splits the
-# batch into chunks and each thread runs a whole chunk (im2col, GEMM, col2im), with BLAS limited
-# to ONE thread inside (tinyrect/_threads.py). Left with its own threads, OpenBLAS keeps them
-# spinning for a while after every multi-threaded call, and a spinning thread takes a core from
-# the thread that has work. Below: the CPU time (all threads together) of one forward+backward
-# when the layer is preceded by a multi-threaded BLAS call (as a classifier layer would be) and
-# when it is not. Run it with 2 or more cores free: on a busy machine every number moves.
-# The last line names the kernels OpenBLAS picked for your CPU: if it says Haswell (AVX2) on a
-# CPU with AVX-512 (`grep -o avx512f /proc/cpuinfo`), OpenBLAS did not recognise the CPU, and
-# `OPENBLAS_CORETYPE=SkylakeX`, set before Python starts, selects its AVX-512 kernels (compare
-# the GEMM rate that `tinyrect bench` prints with and without it).
-
-# %%
 a_big = rng.standard_normal((256, 256)).astype(np.float32)
 tr.set_num_threads(2)                      # BLAS follows: 2 threads outside conv2d's chunks
 
 
-def cpu_ms(fn, repeat_=3 * repeat):
+def cpu_ms(fn):                            # best CPU time of all threads together
     best = float("inf")
-    for _ in range(repeat_):
+    for _ in range(3 * repeat):
         t0 = time.process_time()
         fn()
         best = min(best, time.process_time() - t0)
@@ -393,15 +372,12 @@ def cpu_ms(fn, repeat_=3 * repeat):
 
 
 layer = lambda: fused().backward(dyf)      # noqa: E731
-cpu_layer, cpu_product = cpu_ms(layer), cpu_ms(lambda: a_big @ a_big)
-cpu_both = cpu_ms(lambda: (a_big @ a_big, layer()))
-print(f"CPU time on 2 threads: conv2d_relu forward+backward {cpu_layer:.2f} ms, a 2-thread BLAS "
-      f"product {cpu_product:.2f} ms, the two in a row {cpu_both:.2f} ms: "
-      f"{cpu_both - cpu_layer - cpu_product:.2f} ms more than their sum (BLAS workers spinning)")
+cpu = {"product": cpu_ms(lambda: a_big @ a_big), "layer": cpu_ms(layer), "both": cpu_ms(lambda: (a_big @ a_big, layer()))}
+print(f"(c) CPU ms on 2 threads: product {cpu['product']:.2f}, layer {cpu['layer']:.2f}, both "
+      f"{cpu['both']:.2f} ({cpu['both'] - cpu['product'] - cpu['layer']:.2f} more than the sum)")
 tr.set_num_threads(threads)
-print("What BLAS is this? threadpoolctl says:",
-      [(i.get("internal_api"), i.get("architecture")) for i in __import__("threadpoolctl").threadpool_info()
-       if i.get("user_api") == "blas"])
+print("BLAS kernels:", [i.get("architecture") for i in __import__("threadpoolctl").threadpool_info()
+                        if i.get("user_api") == "blas"])
 _lesson.finish()
 
 # %% [markdown]
@@ -420,8 +396,5 @@ _lesson.finish()
 #    it to explain why dX = col2im(W_colᵀ · dY).
 # 5. A 1×1 convolution needs no im2col at all: what is X_col then, and what does the layer
 #    reduce to?
-# 6. Section 6 (b) keeps only the ReLU's output for the backward. Why is that enough for ReLU
-#    (1[out > 0] = 1[Y > 0]) but not for PReLU, whose dE/da needs min(0, Y) (Eq. 2-3): what must
-#    a fused conv + PReLU keep when a can be 0?
-# 7. Run `tinyrect bench --only train-step` and compare its time per step with the sum of the
-#    per-layer times of section 6. Where does the rest of the step go?
+# 6. conv2d_relu keeps only max(0, Y) for its backward. Why is that not enough for conv2d_prelu,
+#    whose dE/da needs min(0, Y) (Eq. 2-3), when a can be 0?

@@ -70,8 +70,8 @@ def conv2d_prelu(x, weight, bias, slopes, stride=1, padding=0, dilation=1,
         dY = dout · (1 if Y > 0 else a_c),  da_c = Σ dout · min(0, Y)      (Eq. 2-3)
 
     then conv2d's backward with dY. `slopes` has 1 element (channel-shared) or F (channel-wise).
-    The rectifier runs on each chunk of Y right after its GEMM, and dY and da are made chunk by
-    chunk in the backward's threads. Y is kept for da (a may be 0, so out alone is not enough).
+    The rectifier runs on each chunk of Y right after its GEMM; dY and da are made as F.prelu
+    makes them. Y is kept for da (a may be 0, so out alone is not enough).
     nn.Sequential calls this for a Conv2d followed by a PReLU when no hook watches either.
     """
     return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, as_tensor(slopes))
@@ -103,9 +103,10 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
     def backward(dout):
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
         after a fused rectifier dY (and PReLU's da) first, as in conv2d_relu / conv2d_prelu."""
-        dx, dw, db, da = _fast.backward(xd, w_col, np.asarray(dout, dtype=dtype), g,
-                                        need_dx=x.requires_grad, need_dw=weight.requires_grad,
-                                        has_bias=bias is not None, prologue=fused.prologue(y, out))
+        dout, da = fused.rectifier_backward(np.asarray(dout, dtype=dtype), y)
+        dx, dw, db = _fast.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
+                                    need_dw=weight.requires_grad, has_bias=bias is not None,
+                                    prologue=fused.prologue(out))
         grads = [None if dx is None else dx.astype(x.dtype, copy=False),
                  None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)]
         if bias is not None:
@@ -116,8 +117,8 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
 
 
 class _Fused:
-    """The rectifier fused into _convolve: its per-chunk forward (epilogue) and the per-chunk
-    start of the backward (prologue), with the formulas of conv2d_relu and conv2d_prelu."""
+    """The rectifier fused into _convolve: its per-chunk forward (epilogue) and the start of the
+    backward (rectifier_backward, or per chunk: prologue), the formulas of conv2d_relu/_prelu."""
 
     def __init__(self, rectifier, N, F, g, dtype):
         self.kind = "conv2d" if rectifier is None else "relu" if isinstance(rectifier, str) else "prelu"
@@ -140,18 +141,21 @@ class _Fused:
     def output(self, y):
         return self.out if self.kind == "prelu" else y
 
-    def prologue(self, y, out):
-        """prologue(dout_chunk, n0, n1) -> (dY_chunk, extra) for kernels/conv.py's backward."""
-        if self.kind == "relu":
-            o = out.reshape(out.shape[0], self.shape4[0], -1)
-            return lambda d, n0, n1: (np.multiply(d, o[n0:n1] > 0, out=_fast.buffer(  # dY =
-                "dy_relu", d.size, d.dtype).reshape(d.shape)), None)              # dout·1[out>0]
-        if self.kind == "prelu":
-            def dy_and_da(d, n0, n1):                                          # Eq. (1)-(3)
-                dy, da = _rect.prelu_backward_4d(y[n0:n1], self.a, d.reshape((n1 - n0,) + self.shape4))
-                return dy.reshape(d.shape), da
-            return dy_and_da
-        return None
+    def rectifier_backward(self, dout, y):
+        """PReLU: (dY, da) = (dout · (1 if Y > 0 else a_c), Σ dout · min(0, Y)) (Eq. 1-3) over the
+        whole batch, the very sums F.prelu makes (so hooks, which stop the fusion, see the same
+        numbers); ReLU and none: (dout, None)."""
+        if self.kind != "prelu":
+            return dout, None
+        return _rect.prelu_backward_4d(y, self.a, dout.reshape(y.shape))
+
+    def prologue(self, out):
+        """ReLU: prologue(dout_chunk, n0, n1) -> dY_chunk, for kernels/conv.py's backward."""
+        if self.kind != "relu":
+            return None
+        o = out.reshape(out.shape[0], self.shape4[0], -1)
+        return lambda d, n0, n1: np.multiply(d, o[n0:n1] > 0, out=_fast.buffer(      # dY =
+            "dy_relu", d.size, d.dtype).reshape(d.shape))                           # dout·1[out>0]
 
     def slope_grad(self, da) -> tuple:
         if self.kind != "prelu":

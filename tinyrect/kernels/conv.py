@@ -123,11 +123,10 @@ def _col2im(dcols, geometry, dx):
 
 
 def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, prologue=None):
-    """(dx, dW_col, db, extra), chunk by chunk in parallel threads, with X̃_col built again.
+    """(dx, dW_col, db), chunk by chunk in parallel threads, with X̃_col built again.
 
-    prologue(dout_chunk, n0, n1) -> (dY_chunk, extra), if given, first turns the gradient of a
-    fused rectifier's output into dY for each chunk (conv2d_relu, conv2d_prelu); the extras (e.g.
-    PReLU's dE/da of the chunk) are summed over the chunks into `extra` (else None)."""
+    prologue(dout_chunk, n0, n1) -> dY_chunk, if given, first turns the gradient of a fused
+    rectifier's output into dY, chunk by chunk in the threads (conv2d_relu's mask)."""
     N = x.shape[0]
     F, K = w_col.shape
     Ka = K + has_bias
@@ -139,9 +138,7 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     def chunk(bounds):
         n0, n1 = bounds
         n, m = n1 - n0, (n1 - n0) * P
-        g, extra = dout[n0:n1], None                                       # dY of this chunk
-        if prologue is not None:
-            g, extra = prologue(g, n0, n1)
+        g = dout[n0:n1] if prologue is None else prologue(dout[n0:n1], n0, n1)   # dY of the chunk
         dw_t = None
         if need_dw:
             cols = buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
@@ -163,11 +160,11 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
             np.matmul(w_col.T, dy, out=dcols)                              # dX_col = W_colᵀ·dY
             _col2im(dcols, geometry, dx[n0:n1])                            # dX = col2im(dX_col)
         if dw_t is not None and has_bias:
-            return dw_t[:K], dw_t[K], extra
-        return dw_t, (g.sum(axis=(0, 2)) if has_bias else None), extra     # db = Σ dY
+            return dw_t[:K], dw_t[K]
+        return dw_t, (g.sum(axis=(0, 2)) if has_bias else None)            # db = Σ dY
 
     parts = (parallel_map(chunk, chunks(N, Ka * P * x.itemsize))
-             or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype), None)])  # an empty batch
-    dw, db, extra = (sum((p[i] for p in parts[1:]), parts[0][i]) if parts[0][i] is not None
-                     else None for i in range(3))
-    return dx, (dw.T if need_dw else None), (db if has_bias else None), extra  # dWᵀ -> dW
+             or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))])        # an empty batch
+    dw = sum((p[0] for p in parts[1:]), parts[0][0]).T if need_dw else None   # dWᵀ -> dW
+    db = sum((p[1] for p in parts[1:]), parts[0][1]) if has_bias else None
+    return dx, dw, db
