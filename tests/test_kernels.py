@@ -341,6 +341,8 @@ def test_benchmark_rounds_show_the_median_round(monkeypatch, capsys):
     assert "all 3 rounds" in out and out.count("  round ") == 3 and "(2, 1, 5, 3, 2)" in out
     with pytest.raises(SystemExit, match="--rounds must be >= 1"):
         main(["bench", "--rounds", "0"])
+    with pytest.raises(SystemExit, match="--threads must be >= 1"):
+        main(["bench", "--threads", "0"])
 
 
 def test_train_step_benchmark_reports_both_nets_without_targets(monkeypatch):

@@ -296,6 +296,9 @@ def run(args) -> int:
     if getattr(args, "rounds", 1) < 1:
         raise SystemExit("tinyrect bench: --rounds must be >= 1")
     if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit(f"tinyrect bench: --threads must be >= 1 (got {args.threads}); "
+                             "leave it out to use every core")
         tinyrect.set_num_threads(args.threads)
     if isinstance(args.shapes, str):
         try:
