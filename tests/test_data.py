@@ -307,3 +307,40 @@ def test_load_dataset_specs(tmp_path):
         load_dataset("cifar10")
     with pytest.raises(ValueError, match="key=value"):
         load_dataset("shapes:4000")
+
+
+# ----------------------------------------------------------------------------- augmentation
+def test_shift_images_moves_pixels_and_repeats_the_edge():
+    from tinyrect.data import shift_images
+
+    x = np.arange(2 * 16, dtype=np.float32).reshape(2, 1, 4, 4)
+    out = shift_images(x, np.array([1, 0]), np.array([0, -1]))
+    np.testing.assert_array_equal(out[0, 0, 1:], x[0, 0, :3])      # down by one row
+    np.testing.assert_array_equal(out[0, 0, 0], x[0, 0, 0])        # the opened row repeats the edge
+    np.testing.assert_array_equal(out[1, 0, :, :3], x[1, 0, :, 1:])  # left by one column
+    np.testing.assert_array_equal(out[1, 0, :, 3], x[1, 0, :, 3])
+    np.testing.assert_array_equal(shift_images(x, np.zeros(2), np.zeros(2)), x)
+    with pytest.raises(ValueError, match="one \\(dy, dx\\) per image"):
+        shift_images(x, np.zeros(3), np.zeros(3))
+
+
+def test_shift_loader_is_seeded_keeps_labels_and_shift_zero_is_the_plain_loader():
+    from tinyrect.data import DataLoader, ShiftLoader
+
+    ds = digits()
+    x, y = ds.x_train[:200], ds.y_train[:200]
+    a = [b for b in ShiftLoader(x, y, 64, seed=3, shift=1)]
+    b = [b for b in ShiftLoader(x, y, 64, seed=3, shift=1)]
+    plain = [b for b in DataLoader(x, y, 64, seed=3)]
+    for (xa, ya), (xb, yb), (xp, yp) in zip(a, b, plain):
+        np.testing.assert_array_equal(xa, xb)                       # the same seed: the same shifts
+        np.testing.assert_array_equal(ya, yp)                       # labels and order untouched
+        moved = [not np.array_equal(xa[i], xp[i]) for i in range(len(ya))]
+        assert 0.6 < np.mean(moved) < 1.0                           # 8 of 9 offsets move the image
+    loader = ShiftLoader(x, y, 64, seed=3, shift=1)
+    first, second = next(iter(loader))[0], next(iter(loader))[0]
+    assert not np.array_equal(first, second)                        # new shifts every epoch
+    for (xs, _), (xp, _) in zip(ShiftLoader(x, y, 64, seed=3, shift=0), plain):
+        np.testing.assert_array_equal(xs, xp)
+    with pytest.raises(ValueError, match="shift must be a non-negative integer"):
+        ShiftLoader(x, y, 64, shift=-1)

@@ -261,3 +261,15 @@ def test_step_losses_match_a_pytorch_loop(small):
         sched.step()
     np.testing.assert_allclose(h.step_loss, losses, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(model.w.data, w.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_loss_curve_helpers_and_their_old_path():
+    from tinyrect.train import first_below, steps_per_epoch, tail_mean
+
+    assert first_below([2.3, 2.1, 1.9, 1.0], 2.0) == 2 and first_below([2.3, 2.2], 2.0) is None
+    assert tail_mean([5.0] * 10 + [1.0] * 20) == 1.0 and tail_mean([1.0, 3.0], n=20) == 2.0
+    assert np.isnan(tail_mean([]))
+    assert steps_per_epoch(1437, 64) == 23 and steps_per_epoch(128, 64) == 2
+    with pytest.warns(DeprecationWarning, match="tinyrect.train"):
+        import tinyrect.experiments.fit as old
+    assert old.first_below is first_below and old.tail_mean is tail_mean

@@ -26,7 +26,7 @@ MOVED = {
     "tinyrect.experiments.presets": "tinyrect.reproduce.presets",
     "tinyrect.experiments.report": "tinyrect.reproduce.report",
     "tinyrect.experiments.table_runs": "tinyrect.reproduce.table_runs",
-    "tinyrect.experiments.fit": "tinyrect.reproduce.fit",
+    "tinyrect.experiments.fit": "tinyrect.train",
     "tinyrect.experiments.parallel": "tinyrect.reproduce.pool",
     "tinyrect.experiments.reproduce": "tinyrect.reproduce.run",
     "tinyrect.experiments.bench_train": "tinyrect.commands.bench_train",

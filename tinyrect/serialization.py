@@ -72,6 +72,20 @@ def _umask() -> int:
     return mask
 
 
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); best effort: not every system can open a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", **open_kwargs):
     """`with atomic_write(path) as f: f.write(...)`: `path` gets all of it or keeps what it had.
@@ -105,6 +119,7 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+        _fsync_folder(folder)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)

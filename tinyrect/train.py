@@ -113,6 +113,27 @@ def _json_safe(value):
     return value
 
 
+# ----------------------------------------------------------------------------- loss-curve summaries
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    """Optimizer steps in one epoch of `n_train` examples (the last batch may be partial)."""
+    return -(-n_train // batch_size)
+
+
+def first_below(losses, threshold: float):
+    """First step (0-based index into `losses`) whose training loss is below `threshold`, or None."""
+    for i, v in enumerate(losses):
+        if v < threshold:
+            return i
+    return None
+
+
+def tail_mean(losses, n: int = 20) -> float:
+    """Mean of the last `n` training losses (a run's "final training loss"); NaN if there are none."""
+    if not losses:
+        return float("nan")
+    return float(np.mean(losses[-n:]))
+
+
 # ----------------------------------------------------------------------------- evaluation
 def _set_mode(model, training: bool) -> None:
     """model.train() / model.eval() when the model has them (a bare function-like model may not)."""

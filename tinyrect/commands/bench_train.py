@@ -92,10 +92,10 @@ def tinyrect_step(name: str, net=None):
     """step(x, y): one SGD step of the tinyrect net `name`."""
     import tinyrect as tr
     from tinyrect import functional as F
-    from tinyrect.reproduce.fit import make_sgd
+    from tinyrect import optim
 
     net = net or build_net(name)
-    opt = make_sgd(net, lr=0.002, momentum=0.9, weight_decay=5e-4)
+    opt = optim.SGD(optim.param_groups_no_decay(net.model, 5e-4), lr=0.002, momentum=0.9)
 
     def step(x, y):
         loss = F.cross_entropy(net(tr.Tensor(x)), y)

@@ -5,6 +5,7 @@
   gaussian(n, shape)       i.i.d. N(0, 1) inputs for the variance lessons
   mnist(path), fashion_mnist(path), cifar10(path)   real data from a folder you downloaded
   DataLoader(x, y, batch_size, shuffle, seed, drop_last)
+  ShiftLoader(x, y, ..., shift=1)   training batches randomly shifted by ±1 pixel (augmentation)
   load_dataset("digits" | "shapes:n=4000" | "mnist:PATH" | ...)   the CLI's spec strings
 Every loader returns a `Dataset(x_train, y_train, x_test, y_test, classes, name, info)` with
 images as float32 N×C×H×W and labels as int64.
@@ -15,3 +16,4 @@ from tinyrect.data.shapes import SHAPE_NAMES, gaussian, shapes  # noqa: F401
 from tinyrect.data.idx import fashion_mnist, mnist, read_idx, write_idx  # noqa: F401
 from tinyrect.data.cifar import RestrictedUnpickler, cifar10, safe_unpickle  # noqa: F401
 from tinyrect.data.loader import DataLoader, load_dataset  # noqa: F401
+from tinyrect.data.augment import ShiftLoader, shift_images  # noqa: F401

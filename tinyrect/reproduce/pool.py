@@ -83,6 +83,29 @@ def _call(fn, kwargs):
     return result
 
 
+_CACHE: dict = {}        # key -> result: a run asked for twice in one process is trained once
+
+
+def run_cached(jobs, keys, workers: int = 1, on_step=None, on_result=None) -> list:
+    """run_jobs for the jobs whose key (a string naming everything that defines the run) has no
+    result yet in this process; the others are reused (e.g. the slopes and accuracy sections
+    read the same trained nets). on_result is called for the newly run jobs only."""
+    jobs, keys = list(jobs), list(keys)
+    missing, seen = [], set()
+    for i, k in enumerate(keys):
+        if k not in _CACHE and k not in seen:
+            missing.append(i)
+            seen.add(k)
+
+    def done(index, result):
+        _CACHE[keys[missing[index]]] = result
+        if on_result is not None:
+            on_result(missing[index], result)
+
+    run_jobs([jobs[i] for i in missing], workers, on_step, done)
+    return [_CACHE[k] for k in keys]
+
+
 def run_jobs(jobs, workers: int = 1, on_step=None, on_result=None) -> list:
     """Run `jobs` [(fn, kwargs), ...]; return their results in order.
 

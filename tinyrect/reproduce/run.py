@@ -1,5 +1,6 @@
-"""`tinyrect reproduce`: the paper's Figures 2/3 and Tables 1/2 (and the variance argument of
-Sec. 2.2) at small scale, written to a report folder.
+"""`tinyrect reproduce`: the paper's Figures 2/3 and Tables 1/2, the variance argument of Sec. 2.2
+and what the input's scale does to it, at small scale, written to a report folder. The sections
+are the registry `tinyrect.reproduce.SECTIONS`.
 
     tinyrect reproduce --quick                 # a few minutes on a 2-core laptop
     tinyrect reproduce --out my_report --seeds 5 --sections depth,accuracy
@@ -20,9 +21,7 @@ import time
 import traceback
 from pathlib import Path
 
-from tinyrect.reproduce import presets
-
-SECTIONS = ("variance", "depth", "slopes", "accuracy")
+from tinyrect.reproduce import SECTIONS, presets
 MARKER = ".tinyrect-reproduce"  # a folder holding this file may be replaced by a rerun
 
 
@@ -141,10 +140,8 @@ def run(args) -> int:
     import tinyrect as tr
 
     tr.set_num_threads(args.threads or 1)
-    config = presets.build(mode, args.seeds, data)
     jobs = args.jobs or (1 if mode == "smoke" else min(4, presets.cpu_count() or 1))
-    for key in ("depth", "table"):
-        config[key]["workers"] = jobs
+    config = presets.build(mode, args.seeds, data, args.sections, jobs)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -156,17 +153,17 @@ def run(args) -> int:
     tmp.mkdir(parents=True)
     (tmp / MARKER).write_text("written by `tinyrect reproduce`; a rerun replaces this folder\n")
     results = {"config": presets.describe(config, mode, args, data)}
-    figures, cache = {}, {}
-    progress = _progress_bar(config, args.sections, data, args.no_progress)
+    figures = {}
+    progress = _progress_bar(config, args.sections, args.no_progress)
     failed = []
     t_start = time.perf_counter()
     from tinyrect.reproduce.pool import pool
 
-    workers = jobs if set(args.sections) & {"depth", "slopes", "accuracy"} else 1
+    workers = jobs if set(args.sections) - {"variance"} else 1       # the variance section runs here
     try:
         with pool(workers):
             for section in args.sections:
-                _one_section(section, config, data, cache, progress, results, figures, tmp, plt, failed)
+                _one_section(section, config[section], data, progress, results, figures, tmp, plt, failed)
     except KeyboardInterrupt:
         progress.close()
         results["config"]["seconds"]["total"] = round(time.perf_counter() - t_start, 1)
@@ -193,14 +190,16 @@ def run(args) -> int:
     return 1 if failed else 0
 
 
-def _one_section(section, config, data, cache, progress, results, figures, folder, plt, failed):
+def _one_section(section, cfg, data, progress, results, figures, folder, plt, failed):
     """Run, plot and time one section; a section that raises is reported, the others still run."""
     progress.set_description(section)
     t0 = time.perf_counter()
     _log(progress, f"[{section}] starting")
+    module = SECTIONS[section]
     try:
-        results[section] = _run_section(section, config, data, cache, progress)
-        figures[section] = _plot_section(section, results[section], folder, plt)
+        results[section] = module.run(cfg, data, on_step=lambda _i, _loss: progress.update(1),
+                                      log=lambda text: _log(progress, text))
+        figures[section] = module.plot(results[section], folder, plt)
     except Exception as err:  # KeyboardInterrupt is not an Exception: it stops the whole run
         traceback.print_exc()
         failed.append(section)
@@ -211,46 +210,17 @@ def _one_section(section, config, data, cache, progress, results, figures, folde
     _log(progress, f"[{section}] done in {seconds:.1f} s")
 
 
-def _run_section(section, config, data, cache, progress):
-    step = lambda _i, _loss: progress.update(1)  # noqa: E731
-    log = lambda text: _log(progress, text)  # noqa: E731
-    if section == "variance":
-        from tinyrect.reproduce import variance as variance_section
-
-        return variance_section.run(config["variance"], data, on_step=step, log=log)
-    if section == "depth":
-        from tinyrect.reproduce import depth
-
-        return depth.run(config["depth"], data, on_step=step, log=log)
-    if section == "slopes":
-        from tinyrect.reproduce import slopes
-
-        return slopes.run(config["table"], data, cache, on_step=step, log=log)
-    from tinyrect.reproduce import accuracy
-
-    return accuracy.run(config["table"], data, cache, on_step=step, log=log)
-
-
-def _plot_section(section, result, folder, plt):
-    import importlib
-
-    module = importlib.import_module(f"tinyrect.reproduce.{section}")
-    return module.plot(result, folder, plt)
-
-
 def _finish(folder: Path, results, figures, plt, partial: bool) -> None:
     from tinyrect.reproduce import report
 
     _write_json(folder / "results.json", results)
-    (folder / "report.md").write_text(report.render(results, figures, partial=partial))
+    (folder / "report.md").write_text(report.render(results, figures, SECTIONS, partial=partial))
 
 
-def _progress_bar(config, sections, data, disabled):
+def _progress_bar(config, sections, disabled):
     from tqdm.auto import tqdm
 
-    from tinyrect.reproduce import presets as p
-
-    total = p.planned_steps(config, sections, data)
+    total = sum(SECTIONS[s].planned_steps(config[s]) for s in sections)
     return tqdm(total=total, unit="step", disable=disabled, dynamic_ncols=True, file=sys.stderr)
 
 
@@ -259,11 +229,13 @@ def _log(progress, text: str) -> None:
 
 
 def _print_summary(results, out: Path) -> None:
+    from tinyrect.reproduce.report import status
+
     print(f"\nreport: {out / 'report.md'}")
     secs = results["config"]["seconds"]
     for section in SECTIONS:
         if section in results:
             claims = results[section].get("claims", [])
-            verdict = ", ".join(f"{c['name']} {'held' if c['claim_held'] else 'NOT held'}" for c in claims)
-            print(f"  {section:9s} {secs.get(section, 0):7.1f} s   {verdict or results[section].get('error', '')}")
-    print(f"  total     {secs['total']:7.1f} s")
+            verdict = ", ".join(f"{c['name']} {status(c)}" for c in claims)
+            print(f"  {section:11s} {secs.get(section, 0):7.1f} s   {verdict or results[section].get('error', '')}")
+    print(f"  {'total':11s} {secs['total']:7.1f} s")
