@@ -307,13 +307,11 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 # %% [markdown]
 # ## 6. Making it fast: three choices `conv2d` makes beyond the textbook
 #
-# `tinyrect bench` compares the whole op with PyTorch; here we time, on your machine, three
-# choices of tinyrect/kernels/conv.py for the small layers of the 30-layer net of Fig. 3 (8×8
-# maps, 16 channels, batch 64), each against the obvious alternative (best of several runs).
+# Timed on your machine: three choices of tinyrect/kernels/conv.py for the small layers of Fig. 3's
+# 30-layer net (8×8 maps, 16 channels, batch 64), each against the obvious alternative.
 #
-# **(a) dX_col = W_colᵀ · dY as one GEMM.** It sums over only F = 16 filters. One sample at a
-# time, BLAS gets 64 tiny products; copying dY into an (F, N·Ho·Wo) matrix first costs one pass
-# over dY and leaves ONE product, which BLAS runs faster.
+# **(a) dX_col = W_colᵀ · dY as one GEMM** (a sum over only F = 16 filters): per sample, BLAS gets
+# 64 tiny products; copying dY into an (F, N·Ho·Wo) matrix first leaves ONE, which BLAS runs faster.
 #
 # **(b) A fused epilogue: `F.conv2d_relu`.** As two ops, the ReLU reads Y back from memory and
 # the tape keeps Y, max(0, Y) and a mask. The fused op applies max(0, ·) to each chunk of Y right
@@ -325,8 +323,7 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 # own thread with BLAS limited to one thread (tinyrect/_threads.py): OpenBLAS's own workers keep
 # spinning after each multi-threaded call and take cores from threads that have work. Below, the
 # CPU time (all threads) of a 2-thread BLAS product, of the fused layer, and of the two in a row.
-# Last, OpenBLAS's kernels: Haswell (AVX2) on an AVX-512 CPU means it did not know the CPU; try
-# `OPENBLAS_CORETYPE=SkylakeX` before Python starts (compare the GEMM rate of `tinyrect bench`).
+# (`tinyrect bench` also names OpenBLAS's kernels and says when OPENBLAS_CORETYPE would help.)
 
 # %%
 tr.set_num_threads(1)
@@ -345,7 +342,7 @@ def one_gemm():
 per_sample = lambda: np.matmul(w_col_b.T, dy_b, out=dcols_b.reshape(144, NB, 64).transpose(1, 0, 2))  # noqa
 t_per, t_one = (_lesson.timeit(f, repeat=3 * repeat, number=5) for f in (per_sample, one_gemm))
 print(f"(a) dX_col, batch of {NB} 8×8 maps: {NB} GEMMs {t_per * 1e3:.3f} ms, copy + one GEMM "
-      f"{t_one * 1e3:.3f} ms ({t_per / t_one:.2f}× faster)")
+      f"{t_one * 1e3:.3f} ms (ratio {t_per / t_one:.2f})")
 
 xf = tr.Tensor(rng.standard_normal((NB, 16, 8, 8)).astype(np.float32), requires_grad=True)
 wf = tr.Tensor((rng.standard_normal((16, 16, 3, 3)) / 12).astype(np.float32), requires_grad=True)
@@ -354,7 +351,7 @@ two_ops = lambda: F.relu(F.conv2d(xf, wf, bf, padding=1))        # noqa: E731
 fused = lambda: F.conv2d_relu(xf, wf, bf, padding=1)             # noqa: E731
 t_two, t_fused = (_lesson.timeit(lambda: f().backward(dyf), repeat=3 * repeat, number=5) for f in (two_ops, fused))
 print(f"(b) forward + backward, x {xf.shape}: relu(conv2d) {t_two * 1e3:.3f} ms, conv2d_relu "
-      f"{t_fused * 1e3:.3f} ms ({t_two / t_fused:.2f}× faster); kept per layer: "
+      f"{t_fused * 1e3:.3f} ms (ratio {t_two / t_fused:.2f}); kept per layer: "
       f"{(2 * xf.data.nbytes + xf.data.size) / 2**10:.0f} KiB vs {xf.data.nbytes / 2**10:.0f} KiB")
 _lesson.check(np.array_equal(two_ops().data, fused().data), "conv2d_relu gives relu(conv2d(...))", "bit for bit")
 
@@ -376,8 +373,6 @@ cpu = {"product": cpu_ms(lambda: a_big @ a_big), "layer": cpu_ms(layer), "both":
 print(f"(c) CPU ms on 2 threads: product {cpu['product']:.2f}, layer {cpu['layer']:.2f}, both "
       f"{cpu['both']:.2f} ({cpu['both'] - cpu['product'] - cpu['layer']:.2f} more than the sum)")
 tr.set_num_threads(threads)
-print("BLAS kernels:", [i.get("architecture") for i in __import__("threadpoolctl").threadpool_info()
-                        if i.get("user_api") == "blas"])
 _lesson.finish()
 
 # %% [markdown]
