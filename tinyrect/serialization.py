@@ -126,6 +126,34 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
         raise
 
 
+class UnwritableFolder(ValueError):
+    """A folder the user named cannot be created or written; the message names it and the fix."""
+
+
+def writable_folder(path, flag: str = "--out"):
+    """Create `path` (and its parents) if missing and make sure files can be written in it; return
+    it as a Path. Otherwise raise UnwritableFolder naming `path`, the reason and the `flag` to
+    change, before any work starts (so no long run fails at its end, and no error names a
+    temporary file the user never chose)."""
+    from pathlib import Path
+
+    folder = Path(path)
+    try:
+        parent = folder
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise NotADirectoryError(20, f"{parent} is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinyrect-probe.")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise UnwritableFolder(f"cannot write in {path} ({err.strerror or err}); give {flag} a "
+                               "folder you can write to") from None
+    return folder
+
+
 def save(state_dict: dict, path) -> str:
     """Write a dict of arrays (Tensors, numbers, strings; nested dicts allowed) to `path` (.npz)
     atomically. Returns the path written."""

@@ -12,12 +12,11 @@ publish the folder as it is.
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
+from tinyrect.serialization import atomic_write
 from tinyrect.commands.lesson_files import find_lessons, lesson_title, lessons_dir, missing_lessons
 from tinyrect.commands.notebooks import build_all, missing_tools, not_a_folder, tools_message
 
@@ -61,14 +60,10 @@ def _page(title: str, body: str, nav: str = "") -> str:
 
 
 def _write(path: Path, text) -> None:
-    """Atomic write (temporary file, then rename) of text or bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Atomic write of text or bytes (serialization.atomic_write)."""
+    binary = isinstance(text, bytes)
+    with atomic_write(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+        f.write(text)
 
 
 def _markdown(text: str) -> str:

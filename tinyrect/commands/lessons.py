@@ -66,6 +66,10 @@ def run_lesson(args) -> int:
         from tinyrect.commands.notebooks import run_one
 
         return run_one(number, args.out, quick=args.quick)
+    from tinyrect.commands.notebooks import not_a_folder
+
+    if args.out and not_a_folder(args.out, "lesson"):
+        return 2
     command = [sys.executable, str(found[number])]
     command += ["--quick"] if args.quick else []
     command += ["--show"] if args.show else []

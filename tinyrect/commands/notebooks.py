@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tinyrect.serialization import UnwritableFolder, writable_folder
 from tinyrect.commands.lesson_files import find_lessons, lesson_title, missing_lessons
 
 EXTRA = 'pip install -e ".[notebooks]"'
@@ -148,10 +149,14 @@ def add_arguments(parser) -> None:
 
 
 def not_a_folder(out, command: str) -> bool:
-    """True (and say so) when --out names an existing file rather than a folder."""
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        print(f"tinyrect {command}: --out {out} is a file, not a folder; name a folder "
-              "(it is created if missing)", file=sys.stderr)
+    """True (and say so) when --out cannot be a folder tinyrect writes in: an existing file, a
+    place that cannot be created or written (serialization.writable_folder creates it if missing)."""
+    if out is None:
+        return False
+    try:
+        writable_folder(out, "--out")
+    except UnwritableFolder as err:
+        print(f"tinyrect {command}: {err}", file=sys.stderr)
         return True
     return False
 
