@@ -9,8 +9,8 @@ tests/test_kernels.py compares them):
     over y), and the backward's X̃_col·dYᵀ = [dW_colᵀ; dbᵀ] sums dY into db in the same GEMM;
   * Y is computed one sample at a time straight into y's (F, Ho·Wo) planes (no transposed copy
     of the product); dX_col = W_colᵀ·dY instead is one GEMM on a copy of the chunk's dY laid out
-    as (F, m·Ho·Wo): with only F = 16-32 rows to sum over, one GEMM per sample ran 5-25% slower
-    than the copy plus one GEMM per chunk on the benchmark's shapes;
+    as (F, m·Ho·Wo): with only F = 16-32 rows to sum over, one GEMM per sample took 1.1-1.4x as
+    long as the copy plus one GEMM per chunk on the benchmark's shapes;
   * dW is computed transposed, dW_colᵀ = X_col·dYᵀ: BLAS reads X_colᵀ across its rows in the
     textbook order dY·X_colᵀ and ran that about half as fast.
 
