@@ -1,10 +1,11 @@
 """Benchmark one training step of the 30-layer plain ReLU net (width 16, batch 64 of 8×8 images,
-the Fig. 3 net of `tinyrect reproduce`), tinyrect vs the same net in PyTorch.
+the Fig. 3 net of `tinyrect reproduce`) and of the 14-layer channel-wise PReLU net (width 32,
+16×16 images), tinyrect vs the same nets in PyTorch.
 
     python examples/bench_train_step.py [--repeats 10] [--threads 2]
 
-Prints the median time per step of each and their ratio (tinyrect / PyTorch). The same
-measurement runs inside `tinyrect bench`.
+Prints the median time per step of each, their ratio (tinyrect / PyTorch) and the peak memory of
+a step. The same measurement runs inside `tinyrect bench --only train-step`.
 """
 import argparse
 import json

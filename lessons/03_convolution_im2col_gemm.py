@@ -303,6 +303,76 @@ report = tr.gradcheck(lambda a, b_, c: F.conv2d(a, b_, c, stride=1, padding=1),
 print(report)
 _lesson.check(report.passed and report.max_rel_error < 1e-6,
               f"gradcheck of conv2d: max relative error {report.max_rel_error:.1e}", "below 1e-6")
+
+# %% [markdown]
+# ## 6. Making it fast: three choices `conv2d` makes beyond the textbook
+#
+# Timed on your machine: three choices of tinyrect/kernels/conv.py for the small layers of Fig. 3's
+# 30-layer net (8×8 maps, 16 channels, batch 64), each against the obvious alternative.
+#
+# **(a) dX_col = W_colᵀ · dY as one GEMM** (a sum over only F = 16 filters): per sample, BLAS gets
+# 64 tiny products; copying dY into an (F, N·Ho·Wo) matrix first leaves ONE, which BLAS runs faster.
+#
+# **(b) A fused epilogue: `F.conv2d_relu`.** As two ops, the ReLU reads Y back from memory and
+# the tape keeps Y, max(0, Y) and a mask. The fused op applies max(0, ·) to each chunk of Y right
+# after its GEMM (still in the cache) and folds ReLU's derivative into the copy of dY that (a)
+# makes anyway: dY = dout · 1[out > 0]. Same numbers (tests/test_conv_fast.py), one node and one
+# activation kept per layer. `nn.Sequential` uses it (and `F.conv2d_prelu`, Eq. 1-3) for every
+# Conv2d followed by a ReLU (a PReLU) that no hook watches.
+# **(c) BLAS on one thread.** `conv2d` runs each chunk of the batch (im2col, GEMM, col2im) on its
+# own thread with BLAS limited to one thread (tinyrect/_threads.py): OpenBLAS's own workers keep
+# spinning after each multi-threaded call and take cores from threads that have work. Below, the
+# CPU time (all threads) of a 2-thread BLAS product, of the fused layer, and of the two in a row.
+# (`tinyrect bench` also names OpenBLAS's kernels and says when OPENBLAS_CORETYPE would help.)
+
+# %%
+tr.set_num_threads(1)
+NB = 16 if args.quick else 64
+w_col_b, dy_b = (rng.standard_normal(s).astype(np.float32) for s in ((16, 144), (NB, 16, 64)))
+dcols_b, dy_flat = np.empty((144, NB * 64), np.float32), np.empty((16, NB * 64), np.float32)
+
+
+
+
+def one_gemm():
+    dy_flat.reshape(16, NB, 64)[...] = dy_b.transpose(1, 0, 2)     # the copy, then one GEMM
+    np.matmul(w_col_b.T, dy_flat, out=dcols_b)
+
+
+per_sample = lambda: np.matmul(w_col_b.T, dy_b, out=dcols_b.reshape(144, NB, 64).transpose(1, 0, 2))  # noqa
+t_per, t_one = (_lesson.timeit(f, repeat=3 * repeat, number=5) for f in (per_sample, one_gemm))
+print(f"(a) dX_col, batch of {NB} 8×8 maps: {NB} GEMMs {t_per * 1e3:.3f} ms, copy + one GEMM "
+      f"{t_one * 1e3:.3f} ms (ratio {t_per / t_one:.2f})")
+
+xf = tr.Tensor(rng.standard_normal((NB, 16, 8, 8)).astype(np.float32), requires_grad=True)
+wf = tr.Tensor((rng.standard_normal((16, 16, 3, 3)) / 12).astype(np.float32), requires_grad=True)
+bf, dyf = tr.Tensor(np.zeros(16, np.float32), requires_grad=True), rng.standard_normal((NB, 16, 8, 8))
+two_ops = lambda: F.relu(F.conv2d(xf, wf, bf, padding=1))        # noqa: E731
+fused = lambda: F.conv2d_relu(xf, wf, bf, padding=1)             # noqa: E731
+t_two, t_fused = (_lesson.timeit(lambda: f().backward(dyf), repeat=3 * repeat, number=5) for f in (two_ops, fused))
+print(f"(b) forward + backward, x {xf.shape}: relu(conv2d) {t_two * 1e3:.3f} ms, conv2d_relu "
+      f"{t_fused * 1e3:.3f} ms (ratio {t_two / t_fused:.2f}); kept per layer: "
+      f"{(2 * xf.data.nbytes + xf.data.size) / 2**10:.0f} KiB vs {xf.data.nbytes / 2**10:.0f} KiB")
+_lesson.check(np.array_equal(two_ops().data, fused().data), "conv2d_relu gives relu(conv2d(...))", "bit for bit")
+
+a_big = rng.standard_normal((256, 256)).astype(np.float32)
+tr.set_num_threads(2)                      # BLAS follows: 2 threads outside conv2d's chunks
+
+
+def cpu_ms(fn):                            # best CPU time of all threads together
+    best = float("inf")
+    for _ in range(3 * repeat):
+        t0 = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t0)
+    return best * 1e3
+
+
+layer = lambda: fused().backward(dyf)      # noqa: E731
+cpu = {"product": cpu_ms(lambda: a_big @ a_big), "layer": cpu_ms(layer), "both": cpu_ms(lambda: (a_big @ a_big, layer()))}
+print(f"(c) CPU ms on 2 threads: product {cpu['product']:.2f}, layer {cpu['layer']:.2f}, both "
+      f"{cpu['both']:.2f} ({cpu['both'] - cpu['product'] - cpu['layer']:.2f} more than the sum)")
+tr.set_num_threads(threads)
 _lesson.finish()
 
 # %% [markdown]
@@ -326,3 +396,5 @@ _lesson.finish()
 #    it to explain why dX = col2im(W_colᵀ · dY).
 # 5. A 1×1 convolution needs no im2col at all: what is X_col then, and what does the layer
 #    reduce to?
+# 6. conv2d_relu keeps only max(0, Y) for its backward. Why is that not enough for conv2d_prelu,
+#    whose dE/da needs min(0, Y) (Eq. 2-3), when a can be 0?

@@ -204,62 +204,6 @@ def test_reference_conv_matches_im2col_times_weights():
     np.testing.assert_allclose(y, y2, rtol=1e-10, atol=1e-12)
 
 
-def test_reference_conv_backward_is_the_adjoint_of_the_reference_conv():
-    """conv is bilinear in (x, w): Σ dy·conv(x, w) = Σ dx·x = Σ dw·w for the reference backward's
-    dx, dw (Euler's identity for linear maps), and db = Σ dy; a wrong index in either loop
-    breaks one of the equalities."""
-    for seed in range(6):
-        g = conv_geometry(seed)
-        rng = np.random.default_rng(seed)
-        x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"]))
-        w = rng.standard_normal((3, g["C"], *g["k"]))
-        y = ref.conv2d_reference(x, w, None, g["s"], g["p"], g["d"])
-        dy = rng.standard_normal(y.shape)
-        dx, dw, db = ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])
-        total = np.sum(dy * y)
-        np.testing.assert_allclose([np.sum(dx * x), np.sum(dw * w)], [total, total], rtol=1e-10)
-        for direction in range(2):            # and a finite difference along a random direction
-            v = rng.standard_normal(x.shape if direction == 0 else w.shape)
-            args = (x + 1e-6 * v, w) if direction == 0 else (x, w + 1e-6 * v)
-            slope = np.sum(dy * (ref.conv2d_reference(*args, None, g["s"], g["p"], g["d"]) - y)) / 1e-6
-            np.testing.assert_allclose(slope, np.sum((dx, dw)[direction] * v), rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)))
-
-
-def fast_conv(x, w, b, g, dy):
-    """kernels/conv.py's forward and backward, called as functional.conv2d calls them."""
-    from tinyrect.functional import geometry
-    from tinyrect.kernels import conv as kconv
-
-    ph, pw = g["p"]
-    geo = geometry.conv_output(g["H"], g["W"], g["k"], g["s"], (ph, ph, pw, pw), g["d"])
-    w_col = w.reshape(w.shape[0], -1)
-    w_aug = w_col if b is None else np.hstack([w_col, b[:, None]])
-    y = kconv.forward(x, w_aug, geo)
-    return (y,) + kconv.backward(x, w_col, dy, geo, has_bias=b is not None)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("seed", range(20))
-def test_fast_conv_forward_and_backward_match_the_references(seed, dtype):
-    """Odd sizes, strides 1-3, padding 0-3, dilation 1-2, with and without bias, many chunks."""
-    g = conv_geometry(seed)
-    rng = np.random.default_rng(300 + seed)
-    x = rng.standard_normal((g["N"], g["C"], g["H"], g["W"])).astype(dtype)
-    w = rng.standard_normal((5, g["C"], *g["k"])).astype(dtype)
-    b = rng.standard_normal(5).astype(dtype) if seed % 2 else None
-    expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
-    dy = rng.standard_normal(expected.shape).astype(dtype)
-    y, dx, dw, db = fast_conv(x, w, b, g, dy)
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    assert y.dtype == dx.dtype == dw.dtype == dtype
-    np.testing.assert_allclose(y, expected, **tol)
-    for got, want in zip((dx, dw.reshape(w.shape), db),
-                         ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
-        if got is not None:
-            np.testing.assert_allclose(got, want, **tol)
-
-
 # ----------------------------------------------------------------------------- environment
 def test_unwritable_cache_folders_fall_back_to_a_temporary_folder(tmp_path, monkeypatch):
     import numba
@@ -308,28 +252,6 @@ def test_parallel_map_keeps_order_and_runs_blas_single_threaded():
         tinyrect.set_num_threads(before)
 
 
-@pytest.mark.parametrize("dtypes", [(np.float32, np.float32), (np.float64, np.float32)])
-def test_threaded_matmul_matches_numpy(monkeypatch, dtypes):
-    """kernels/gemm.py splits the rows over the threads: the same numbers as a @ b, for one
-    chunk and for many (odd row counts, transposed views as linear's backward passes them)."""
-    from tinyrect.kernels import gemm
-
-    rng = np.random.default_rng(2)
-    before = tinyrect.get_num_threads()
-    try:
-        tinyrect.set_num_threads(2)
-        for min_flops in (1, 1 << 40):               # many chunks / one chunk
-            monkeypatch.setattr(gemm, "MIN_CHUNK_FLOPS", min_flops)
-            for M, K, N in [(7, 5, 3), (1, 4, 2), (64, 33, 10)]:
-                a = rng.standard_normal((K, M)).astype(dtypes[0]).T   # a transposed view
-                b = rng.standard_normal((K, N)).astype(dtypes[1])
-                got = gemm.matmul(a, b)
-                assert got.dtype == np.result_type(*dtypes)
-                np.testing.assert_allclose(got, a @ b, rtol=1e-6, atol=1e-6)
-    finally:
-        tinyrect.set_num_threads(before)
-
-
 def test_conv_and_pooling_give_the_same_numbers_with_one_or_two_threads():
     from tinyrect import functional as F
 
@@ -368,6 +290,9 @@ def test_everything_works_with_numba_disabled(tmp_path):
         y3 = F.conv2d(x, w3, padding=1)          # stride 1, Wo == W: the shifted-copy kernels
         assert np.allclose(y3.data, ref.conv2d_reference(x.data, w3.data, None, (1, 1), (1, 1)))
         tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x, w3])
+        tr.gradcheck(lambda a, b: F.conv2d_relu(a, b, padding=1), [x, w3])   # fused epilogues
+        s = tr.Tensor(np.array([0.25, 0.0, -0.5]), requires_grad=True)
+        tr.gradcheck(lambda a, b, c: F.conv2d_prelu(a, b, None, c, padding=1), [x, w3, s])
         print("ok")
     """)
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
@@ -416,3 +341,31 @@ def test_benchmark_rounds_show_the_median_round(monkeypatch, capsys):
     assert "all 3 rounds" in out and out.count("  round ") == 3 and "(2, 1, 5, 3, 2)" in out
     with pytest.raises(SystemExit, match="--rounds must be >= 1"):
         main(["bench", "--rounds", "0"])
+    with pytest.raises(SystemExit, match="--threads must be >= 1"):
+        main(["bench", "--threads", "0"])
+
+
+def test_train_step_benchmark_reports_both_nets_without_targets(monkeypatch):
+    """`tinyrect bench --only train-step`: a line per net, every round, and no project jargon;
+    the peak memory of a step is measured in a fresh process (Linux)."""
+    from tinyrect.commands import bench_train
+
+    result = bench_train.bench_train_step(repeats=1, threads=1, rounds=2, memory=False,
+                                          use_torch=False)
+    assert set(result["nets"]) == {"plain30", "prelu14"}
+    assert all(len(e["all_rounds"]) == 2 and e["tinyrect_ms"] > 0 for e in result["nets"].values())
+    text = bench_train.format_result(result)
+    assert "plain30" in text and "prelu14" in text and "target" not in text.lower()
+    if sys.platform.startswith("linux"):
+        assert bench_train.measure_memory("tinyrect", "plain30", 1) > 1.0   # MB: activations
+
+
+def test_bench_names_the_blas_kernels_and_hints_only_on_a_mismatch():
+    from tinyrect.commands import bench
+
+    assert isinstance(bench.blas_kernels(), str)
+    cpu = "flags : fpu sse avx2 avx512f avx512bw avx512dq avx512vl fma"
+    assert "OPENBLAS_CORETYPE=SkylakeX" in bench.blas_hint("openblas Haswell", cpu)
+    assert bench.blas_hint("openblas SkylakeX", cpu) is None
+    assert bench.blas_hint("openblas Haswell", "flags : fpu sse avx2 fma") is None
+    assert bench.blas_hint("mkl", cpu) is None

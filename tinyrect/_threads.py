@@ -15,7 +15,7 @@ else NUMBA_NUM_THREADS, else the number of cores):
     stalls every barrier (`tinyrect bench` measured it about 13x slower on a shared machine);
   * so tinyrect's own GEMMs never run on BLAS's threads, not even a GEMM too small to split:
     one multi-threaded BLAS call per training step (the classifier's) kept OpenBLAS's workers
-    spinning through the whole step, which doubled the CPU time of the 30-layer training step
+    spinning through the whole step, which about doubled the CPU time of the 30-layer training step
     of `tinyrect bench` on 2 threads;
   * outside tinyrect's ops (your own `a @ b` on NumPy arrays or Tensors) BLAS uses n threads;
   * the PReLU kernels are serial numba code (kernels/rectifiers.py says why).

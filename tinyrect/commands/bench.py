@@ -2,7 +2,7 @@
 
 For each float32 shape (N, C, H=W, K, F) with padding K//2 and stride 1 it times conv2d forward
 and forward+backward (dX, dW, db) of
-  * tinyrect  (numba im2col/col2im + one BLAS GEMM per chunk; tinyrect/functional/conv.py),
+  * tinyrect  (numba im2col/col2im + one BLAS GEMM per chunk; tinyrect/kernels/conv.py),
   * numpy     (the baseline below: sliding_window_view + matmul, with its own hand backward),
   * torch     (PyTorch CPU, when installed),
 alternating the three in one process with the same thread count (the machine may be shared:
@@ -165,10 +165,40 @@ def geometric_means(result: dict, kind: str = "fwd+bwd") -> tuple:
     return to_torch, _geomean([r[kind]["numpy"] / r[kind]["tinyrect"] for r in rows])
 
 
+def blas_kernels() -> str:
+    """Which BLAS and which of its kernel families NumPy uses here, e.g. 'openblas Haswell'."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown BLAS"
+    libs = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(sorted({f"{i.get('internal_api')} {i.get('architecture') or ''}".strip()
+                             for i in libs})) or "unknown BLAS"
+
+
+def blas_hint(kernels: str, cpuinfo: str | None = None) -> str | None:
+    """A tip when OpenBLAS runs its AVX2 kernels (Haswell, Zen) on a CPU with AVX-512: it did
+    not recognise the CPU (seen on virtual machines that hide the CPU model)."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as fh:
+                cpuinfo = fh.read()
+        except OSError:
+            return None
+    flags = set(cpuinfo.split())
+    avx512 = {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags
+    if avx512 and "openblas" in kernels and any(k in kernels for k in ("Haswell", "Zen")):
+        return ("note: this CPU has AVX-512 but OpenBLAS runs its AVX2 kernels; start Python with "
+                "OPENBLAS_CORETYPE=SkylakeX to use its AVX-512 ones (compare the GEMM rate above)")
+    return None
+
+
 def format_conv(result: dict) -> str:
     peak = result["gemm_gflops"]
+    kernels = result.get("blas", "unknown BLAS")
     lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
-             f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s",
+             f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s "
+             f"({kernels})",
              f"{'(N, C, H, K, F)':<22}{'pass':<9}{'tinyrect':>10}{'numpy':>10}{'torch':>10}"
              f"{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
     for row in result["rows"]:
@@ -188,7 +218,8 @@ def format_conv(result: dict) -> str:
         lines.append(f"geometric mean {kind:<8}: tinyrect/torch "
                      + (f"{g_torch:.2f}" if g_torch else "-") + f", numpy/tinyrect {g_np:.2f}"
                      + (f"   (ratio of the fastest calls, tinyrect/torch: {best:.2f})" if best else ""))
-    return "\n".join(lines)
+    hint = blas_hint(kernels)
+    return "\n".join(lines + ([hint] if hint else []))
 
 
 def _conv(args):
@@ -204,7 +235,7 @@ def _conv(args):
     rounds = []
     for _ in range(args.rounds):
         result = bench_conv(shapes, repeats, use_torch)
-        result.update(repeats=repeats, threads=_threads_in_use())
+        result.update(repeats=repeats, threads=_threads_in_use(), blas=blas_kernels())
         rounds.append(result)
     if len(rounds) == 1:
         return rounds[0], format_conv(rounds[0])
@@ -213,12 +244,15 @@ def _conv(args):
     key = 0 if use_torch else 1
     order = sorted(range(len(rounds)), key=lambda i: geometric_means(rounds[i])[key])
     median = rounds[order[len(order) // 2]]
-    lines = [format_conv(median), f"\nall {len(rounds)} rounds, forward+backward geometric means "
-             f"(the table above is the median round by {'tinyrect/torch' if use_torch else 'numpy/tinyrect'}):"]
+    lines = [format_conv(median), f"\nall {len(rounds)} rounds, geometric means (the table above is "
+             f"the median round by forward+backward {'tinyrect/torch' if use_torch else 'numpy/tinyrect'}):"]
     for i, r in enumerate(rounds):
-        g_torch, g_np = geometric_means(r)
-        lines.append(f"  round {i + 1}: tinyrect/torch " + (f"{g_torch:.2f}" if g_torch else "-")
-                     + f", numpy/tinyrect {g_np:.2f}")
+        text = []
+        for kind in ("fwd", "fwd+bwd"):
+            g_torch, g_np = geometric_means(r, kind)
+            text.append(f"{kind} tinyrect/torch " + (f"{g_torch:.2f}" if g_torch else "-")
+                        + f", numpy/tinyrect {g_np:.2f}")
+        lines.append(f"  round {i + 1}: " + "; ".join(text))
     return {"median_round": median, "rounds": rounds}, "\n".join(lines)
 
 
@@ -244,10 +278,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="threads for numba, BLAS and torch (default: as now)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat the conv benchmark this many times and show the median round "
+                        help="repeat each benchmark this many times and show the median round "
                              "(shared machines drift; default 1)")
     parser.add_argument("--shapes", type=str, default=None,
-                        help="conv shapes 'N,C,H,K,F;...' (default: the four of issue 3)")
+                        help="conv shapes 'N,C,H,K,F;...' (default: 4 shapes of the paper's small nets)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--only", action="append", default=None,
                         help=f"run only these benchmarks (repeatable): {', '.join(BENCHMARKS)}")
@@ -262,6 +296,9 @@ def run(args) -> int:
     if getattr(args, "rounds", 1) < 1:
         raise SystemExit("tinyrect bench: --rounds must be >= 1")
     if args.threads is not None:
+        if args.threads < 1:
+            raise SystemExit(f"tinyrect bench: --threads must be >= 1 (got {args.threads}); "
+                             "leave it out to use every core")
         tinyrect.set_num_threads(args.threads)
     if isinstance(args.shapes, str):
         try:
@@ -287,12 +324,14 @@ def run(args) -> int:
 
 
 def _train_step(args):
-    """The 30-layer training step benchmark of tinyrect/commands/bench_train.py."""
+    """The training-step benchmarks of tinyrect/commands/bench_train.py (both nets, peak memory)."""
     from tinyrect.commands.bench_train import bench_train_step, format_result
 
-    result = bench_train_step(repeats=args.repeats or (3 if args.quick else 10), threads=args.threads)
+    result = bench_train_step(repeats=args.repeats or (3 if args.quick else 10), threads=args.threads,
+                              rounds=args.rounds, use_torch=not args.no_torch)
     return result, format_result(result)
 
 
 register_benchmark("conv", _conv, "conv2d forward and forward+backward vs NumPy and PyTorch")
-register_benchmark("train-step", _train_step, "one training step of a 30-layer plain net vs PyTorch")
+register_benchmark("train-step", _train_step,
+                   "one training step of the 30-layer plain net and the 14-layer PReLU net vs PyTorch")

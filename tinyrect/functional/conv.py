@@ -32,6 +32,7 @@ import numpy as np
 
 from tinyrect.functional import geometry as _geo
 from tinyrect.kernels import conv as _fast
+from tinyrect.kernels import rectifiers as _rect
 from tinyrect.tensor import Tensor, as_tensor
 
 
@@ -45,6 +46,39 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     Ho = floor((H + 2·ph - dh·(kh - 1) - 1) / sh) + 1.  Forward and backward: module docstring
     (Y = W_col·X_col + b;  dW = dY·X_colᵀ;  dX = col2im(W_colᵀ·dY);  db = Σ dY).
     """
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode)
+
+
+def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Tensor:
+    """relu(conv2d(x, weight, bias, ...)) as ONE op: the same numbers as the two ops (conv2d above,
+    functional.relu), computed with less work and memory. The ReLU is applied to each chunk of Y
+    right after its GEMM, and the backward folds ReLU's derivative into dY before conv2d's:
+
+        out = max(0, Y)          dY = dout · 1[out > 0]    (1[out > 0] = 1[Y > 0]; 0 at Y = 0)
+
+    Only `out` is kept (the next layer keeps it anyway), not Y as well. nn.Sequential calls this
+    for a Conv2d followed by a ReLU when no hook watches either of them.
+    """
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, "relu")
+
+
+def conv2d_prelu(x, weight, bias, slopes, stride=1, padding=0, dilation=1,
+                 padding_mode="zeros") -> Tensor:
+    """prelu(conv2d(x, weight, bias, ...), slopes) as ONE op (conv2d above, functional.prelu):
+
+        out = max(0, Y) + a_c · min(0, Y)                                  (Eq. 1)
+        dY = dout · (1 if Y > 0 else a_c),  da_c = Σ dout · min(0, Y)      (Eq. 2-3)
+
+    then conv2d's backward with dY. `slopes` has 1 element (channel-shared) or F (channel-wise).
+    The rectifier runs on each chunk of Y right after its GEMM; dY and da are made as F.prelu
+    makes them. Y is kept for da (a may be 0, so out alone is not enough).
+    nn.Sequential calls this for a Conv2d followed by a PReLU when no hook watches either.
+    """
+    return _convolve(x, weight, bias, stride, padding, dilation, padding_mode, as_tensor(slopes))
+
+
+def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifier=None) -> Tensor:
+    """conv2d, followed by a fused rectifier: None, "relu" or PReLU's slopes (a Tensor)."""
     x, weight = as_tensor(x), as_tensor(weight)
     bias = None if bias is None else as_tensor(bias)
     _geo.check_conv_shapes(x.shape, weight.shape, None if bias is None else bias.shape)
@@ -60,21 +94,76 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
     w_col = np.ascontiguousarray(weight.data, dtype=dtype).reshape(weight.shape[0], -1)  # W_col
     # the bias rides along as one more weight on a constant input 1 (kernels/conv.py)
     w_aug = w_col if bias is None else np.hstack([w_col, bias.data.astype(dtype)[:, None]])
-    y = _fast.forward(xd, w_aug, g)                                        # Y = W_col·X_col + b
     parents = (x, weight) if bias is None else (x, weight, bias)
+    fused = _Fused(rectifier, x.shape[0], weight.shape[0], g, dtype)
+    y = _fast.forward(xd, w_aug, g, fused.epilogue)                        # Y = W_col·X_col + b
+    out = fused.output(y)
+    parents += fused.parents
 
     def backward(dout):
-        """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo)."""
-        dx, dw, db = _fast.backward(xd, w_col, np.asarray(dout, dtype=dtype), g,
-                                    need_dx=x.requires_grad, need_dw=weight.requires_grad,
-                                    has_bias=bias is not None)
-        dx = None if dx is None else dx.astype(x.dtype, copy=False)
-        dw = None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)
-        if bias is None:
-            return dx, dw
-        return dx, dw, db.astype(bias.dtype, copy=False)
+        """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
+        after a fused rectifier dY (and PReLU's da) first, as in conv2d_relu / conv2d_prelu."""
+        dout, da = fused.rectifier_backward(np.asarray(dout, dtype=dtype), y)
+        dx, dw, db = _fast.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
+                                    need_dw=weight.requires_grad, has_bias=bias is not None,
+                                    prologue=fused.prologue(out))
+        grads = [None if dx is None else dx.astype(x.dtype, copy=False),
+                 None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)]
+        if bias is not None:
+            grads.append(db.astype(bias.dtype, copy=False))
+        return tuple(grads) + fused.slope_grad(da)
 
-    return Tensor._from_op(y, parents, backward, "conv2d")
+    return Tensor._from_op(out, parents, backward, fused.name)
+
+
+class _Fused:
+    """The rectifier fused into _convolve: its per-chunk forward (epilogue) and the start of the
+    backward (rectifier_backward, or per chunk: prologue), the formulas of conv2d_relu/_prelu."""
+
+    def __init__(self, rectifier, N, F, g, dtype):
+        self.kind = "conv2d" if rectifier is None else "relu" if isinstance(rectifier, str) else "prelu"
+        self.shape4 = (F, g.Ho, g.Wo)
+        self.parents, self.epilogue, self.out = (), None, None
+        if self.kind == "relu":
+            self.epilogue = lambda yc, n0, n1: np.maximum(yc, 0, out=yc)            # out = Y⁺
+        elif self.kind == "prelu":
+            slopes = rectifier
+            if slopes.size not in (1, F):
+                raise ValueError(f"conv2d_prelu: slopes must have 1 or {F} elements (one per "
+                                 f"output channel), got shape {slopes.shape}")
+            self.slopes, self.parents = slopes, (slopes,)
+            self.a = np.ascontiguousarray(slopes.data.reshape(-1), dtype=dtype)
+            self.out = np.empty((N, F, g.Ho, g.Wo), dtype)
+            self.epilogue = lambda yc, n0, n1: _rect.prelu_forward_4d_into(   # out = Eq. (1)
+                yc.reshape((n1 - n0,) + self.shape4), self.a, self.out[n0:n1])
+        self.name = {"conv2d": "conv2d", "relu": "conv2d_relu", "prelu": "conv2d_prelu"}[self.kind]
+
+    def output(self, y):
+        return self.out if self.kind == "prelu" else y
+
+    def rectifier_backward(self, dout, y):
+        """PReLU: (dY, da) = (dout · (1 if Y > 0 else a_c), Σ dout · min(0, Y)) (Eq. 1-3) over the
+        whole batch, the very sums F.prelu makes (so hooks, which stop the fusion, see the same
+        numbers); ReLU and none: (dout, None)."""
+        if self.kind != "prelu":
+            return dout, None
+        return _rect.prelu_backward_4d(y, self.a, dout.reshape(y.shape))
+
+    def prologue(self, out):
+        """ReLU: prologue(dout_chunk, n0, n1) -> dY_chunk, for kernels/conv.py's backward."""
+        if self.kind != "relu":
+            return None
+        o = out.reshape(out.shape[0], self.shape4[0], -1)
+        return lambda d, n0, n1: np.multiply(d, o[n0:n1] > 0, out=_fast.buffer(      # dY =
+            "dy_relu", d.size, d.dtype).reshape(d.shape))                           # dout·1[out>0]
+
+    def slope_grad(self, da) -> tuple:
+        if self.kind != "prelu":
+            return ()
+        if not self.slopes.requires_grad:
+            return (None,)
+        da = np.sum(da, dtype=np.float64) if self.slopes.size == 1 else da   # shared: Σ over c
+        return (np.asarray(da, dtype=self.slopes.dtype).reshape(self.slopes.shape),)
 
 
 # ----------------------------------------------------------------------------- pad

@@ -1,6 +1,9 @@
 """numba fast paths, each beside the slow, obvious reference that tests compare it against.
 
   im2col.py      im2col / col2im for convolution as one GEMM        (reference.py: the loops)
+  conv.py        conv2d's forward/backward: im2col + GEMM by chunks (reference.py: conv2d_reference,
+                 on tinyrect's threads                               conv2d_backward_reference)
+  gemm.py        matrix products by row blocks on the threads       (NumPy's a @ b)
   pooling.py     max pooling (with arg-max) and average pooling     (reference.py: the loops)
   rectifiers.py  PReLU forward/backward                             (its *_reference twins)
 

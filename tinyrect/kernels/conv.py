@@ -9,8 +9,8 @@ tests/test_kernels.py compares them):
     over y), and the backward's X̃_col·dYᵀ = [dW_colᵀ; dbᵀ] sums dY into db in the same GEMM;
   * Y is computed one sample at a time straight into y's (F, Ho·Wo) planes (no transposed copy
     of the product); dX_col = W_colᵀ·dY instead is one GEMM on a copy of the chunk's dY laid out
-    as (F, m·Ho·Wo): with only F = 16-32 rows to sum over, one GEMM per sample ran 5-25% slower
-    than the copy plus one GEMM per chunk on the benchmark's shapes;
+    as (F, m·Ho·Wo): with only F = 16-32 rows to sum over, one GEMM per sample took 1.1-1.4x as
+    long as the copy plus one GEMM per chunk on the benchmark's shapes;
   * dW is computed transposed, dW_colᵀ = X_col·dYᵀ: BLAS reads X_colᵀ across its rows in the
     textbook order dY·X_colᵀ and ran that about half as fast.
 
@@ -68,11 +68,13 @@ def chunks(N: int, bytes_per_sample: int) -> list:
     return [(N * i // n, N * (i + 1) // n) for i in range(n)]
 
 
-def forward(x, w_aug, geometry):
+def forward(x, w_aug, geometry, epilogue=None):
     """y[n0:n1] = W̃ · X̃_col of each chunk (with the bias column, if any), chunks in parallel.
 
     w_aug is W_col (F, K), or W̃ = [W_col | b] (F, K + 1) when there is a bias; then X̃_col gets
-    its row of ones.
+    its row of ones. epilogue(y_chunk, n0, n1), if given, runs on each chunk's (n, F, Ho·Wo)
+    block right after its GEMM, in the same thread, while the block is still in the cache (the
+    fused rectifiers of functional.conv2d_relu and conv2d_prelu).
     """
     N = x.shape[0]
     F, Ka = w_aug.shape
@@ -89,6 +91,8 @@ def forward(x, w_aug, geometry):
         # of one sample are a strided view, which BLAS takes as is, so no (F, n, P) -> (n, F, P)
         # transposed copy of the product is needed (measured 1.2-1.9x faster on small maps)
         np.matmul(w_aug, cols.reshape(Ka, n1 - n0, P).transpose(1, 0, 2), out=y[n0:n1])
+        if epilogue is not None:
+            epilogue(y[n0:n1], n0, n1)
 
     parallel_map(chunk, chunks(N, Ka * P * x.itemsize))
     return y.reshape(N, F, Ho, Wo)
@@ -118,8 +122,11 @@ def _col2im(dcols, geometry, dx):
     kernel(dcols, *args, dx)
 
 
-def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False):
-    """(dx, dW_col, db), chunk by chunk in parallel threads, with X̃_col built again."""
+def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, prologue=None):
+    """(dx, dW_col, db), chunk by chunk in parallel threads, with X̃_col built again.
+
+    prologue(dout_chunk, n0, n1) -> dY_chunk, if given, first turns the gradient of a fused
+    rectifier's output into dY, chunk by chunk in the threads (conv2d_relu's mask)."""
     N = x.shape[0]
     F, K = w_col.shape
     Ka = K + has_bias
@@ -131,6 +138,7 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     def chunk(bounds):
         n0, n1 = bounds
         n, m = n1 - n0, (n1 - n0) * P
+        g = dout[n0:n1] if prologue is None else prologue(dout[n0:n1], n0, n1)   # dY of the chunk
         dw_t = None
         if need_dw:
             cols = buffer("cols", Ka * m, x.dtype).reshape(Ka, m)
@@ -140,20 +148,20 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
             # rows (measured 37-47 against 74-89 GFLOP/s on the benchmark's chunks).
             if P >= PER_SAMPLE_DW_PIXELS:   # per sample, dYᵀ as a transposed view: no copy
                 dw_t = np.matmul(cols.reshape(Ka, n, P).transpose(1, 0, 2),
-                                 dout[n0:n1].transpose(0, 2, 1)).sum(axis=0)
+                                 g.transpose(0, 2, 1)).sum(axis=0)
             else:                           # small maps: one GEMM with dYᵀ copied (m·P, F)
                 dy_t = buffer("dy_t", m * F, x.dtype).reshape(m, F)
-                dy_t.reshape(n, P, F)[...] = dout[n0:n1].transpose(0, 2, 1)
+                dy_t.reshape(n, P, F)[...] = g.transpose(0, 2, 1)
                 dw_t = cols @ dy_t
         if need_dx:
             dcols = buffer("cols", K * m, x.dtype).reshape(K, m)
             dy = buffer("dy", F * m, x.dtype).reshape(F, m)               # dY as (F, m·P)
-            dy.reshape(F, n, P)[...] = dout[n0:n1].transpose(1, 0, 2)
+            dy.reshape(F, n, P)[...] = g.transpose(1, 0, 2)
             np.matmul(w_col.T, dy, out=dcols)                              # dX_col = W_colᵀ·dY
             _col2im(dcols, geometry, dx[n0:n1])                            # dX = col2im(dX_col)
         if dw_t is not None and has_bias:
             return dw_t[:K], dw_t[K]
-        return dw_t, (dout[n0:n1].sum(axis=(0, 2)) if has_bias else None)  # db = Σ dY
+        return dw_t, (g.sum(axis=(0, 2)) if has_bias else None)            # db = Σ dY
 
     parts = (parallel_map(chunk, chunks(N, Ka * P * x.itemsize))
              or [(np.zeros((K, F), x.dtype), np.zeros(F, x.dtype))])        # an empty batch

@@ -27,11 +27,18 @@ from numba import njit
 
 
 # ----------------------------------------------------------------------------- fast (numba)
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def prelu_forward_4d(x, a):
     """out[n,c,i,j] = x if x > 0 else a_c · x   (Eq. 1).  `a` has C elements or 1 (shared)."""
-    N, C, H, W = x.shape
     out = np.empty_like(x)
+    prelu_forward_4d_into(x, a, out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def prelu_forward_4d_into(x, a, out):
+    """prelu_forward_4d writing into `out` (x's shape); conv2d_prelu calls it on each chunk."""
+    N, C, H, W = x.shape
     zero = x.dtype.type(0)
     shared = a.shape[0] == 1
     for nc in range(N * C):
@@ -42,10 +49,9 @@ def prelu_forward_4d(x, a):
             for j in range(W):
                 v = x[n, c, i, j]
                 out[n, c, i, j] = v if v > zero else slope * v
-    return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def prelu_backward_4d(x, a, dout):
     """dx = dout · (1 if x > 0 else a_c)              (Eq. 1: df/dy; at y = 0 the slope a),
     da_c = Σ_{n,i,j} dout · min(0, x)                  (Eq. 2-3, one sum per channel).

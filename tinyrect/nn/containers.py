@@ -39,8 +39,15 @@ class Sequential(_ModuleSequence):
         self.add_module(name, module)
 
     def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            if i + 1 < len(modules) and _fusable(modules[i], modules[i + 1]):
+                x = modules[i].forward_rectified(x, modules[i + 1])   # F.conv2d_relu/_prelu
+                i += 2
+            else:
+                x = modules[i](x)
+                i += 1
         return x
 
     def append(self, module):
@@ -77,3 +84,16 @@ class ModuleList(_ModuleSequence):
     def __getitem__(self, index):
         items = list(self._modules.values())
         return ModuleList(items[index]) if isinstance(index, slice) else items[index]
+
+
+def _fusable(first: Module, second: Module) -> bool:
+    """A Conv2d followed by a ReLU or a PReLU (1 or out_channels slopes), with no hook watching
+    either (a hook would miss the conv output that the fused op never materializes): run as
+    F.conv2d_relu / F.conv2d_prelu, the same numbers."""
+    from tinyrect.nn.activations import PReLU, ReLU
+    from tinyrect.nn.layers import Conv2d
+
+    return (type(first) is Conv2d
+            and (type(second) is ReLU
+                 or type(second) is PReLU and second.num_parameters in (1, first.out_channels))
+            and not any(m._forward_hooks or m._forward_pre_hooks for m in (first, second)))

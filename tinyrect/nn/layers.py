@@ -104,6 +104,17 @@ class Conv2d(_HeInitialized):
         return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
                         dilation=self.dilation, padding_mode=self.padding_mode)
 
+    def forward_rectified(self, x, rectifier):
+        """rectifier(self(x)) as one fused op, for a ReLU or PReLU module (F.conv2d_relu,
+        F.conv2d_prelu); nn.Sequential uses it."""
+        geometry = dict(stride=self.stride, padding=self.padding, dilation=self.dilation,
+                        padding_mode=self.padding_mode)
+        from tinyrect.nn.activations import PReLU
+
+        if isinstance(rectifier, PReLU):
+            return F.conv2d_prelu(x, self.weight, self.bias, rectifier.weight, **geometry)
+        return F.conv2d_relu(x, self.weight, self.bias, **geometry)
+
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
