@@ -219,6 +219,10 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README): `tinyrect check tape`
+# (lessons/exercises/tape.py: a new op on the tape) and `tinyrect check questions01`.
+#
+# Open questions:
 # 1. Add `L3 = (a * a + b).exp()` to section 1 and predict `a.grad` on paper before running it.
 # 2. Give `bias` the shape (1, 3) instead of (3,): what shape does `bias.grad` have, and why does
 #    `unbroadcast` sum with `keepdims` here?

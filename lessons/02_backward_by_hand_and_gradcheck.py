@@ -188,6 +188,11 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check gradcheck` (your own finite differences), `tinyrect check linear` and
+# `tinyrect check questions02`.
+#
+# Open questions:
 # 1. Derive and implement `tanh` (dy/dx = 1 - y²) and `sigmoid`; gradcheck both. Why is it
 #    cheaper to save y than x for these backwards?
 # 2. Make the softplus backward return `dout * np.exp(x.data)` (a plausible slip). What relative

@@ -308,6 +308,11 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README): `tinyrect check conv`
+# (im2col in this lesson's X_col layout), `tinyrect check maxpool` (ties) and
+# `tinyrect check questions03`.
+#
+# Open questions:
 # 1. Count the memory: X_col holds every input pixel up to k² times. How large is X_col for the
 #    first layer of the paper's model A (224×224×3 input, 7×7 kernel, stride 2, batch 128) in
 #    float32? Read the module docstring of tinyrect/kernels/conv.py: why does conv2d process

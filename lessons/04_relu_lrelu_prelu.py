@@ -123,7 +123,8 @@ wise32, shared32 = tr.nn.PReLU(C), tr.nn.PReLU(1)
 err32 = abs(float(shared32.weight.grad[0]) - float(wise32.weight.grad.sum())) / abs(da_wise.sum())
 print(f"float32: shared {shared32.weight.grad[0]:.6f} vs Σ_c channel-wise "
       f"{wise32.weight.grad.sum(dtype=np.float64):.6f} (rel. difference {err32:.1e})")
-_lesson.check(err32 < 1e-5, f"the same holds in float32 to 1e-5 (rel. difference {err32:.1e})")
+_lesson.check(err32 < 1e-5, f"the same in float32: shared dE/da vs Σ_c channel-wise, rel. difference {err32:.1e}",
+              "below 1e-5")
 
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.bar([f"c={c}" for c in range(C)], da_wise, color="tab:green", label="channel-wise dE/da_c")
@@ -179,6 +180,10 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README): `tinyrect check relu`,
+# `tinyrect check prelu` and `tinyrect check questions04`.
+#
+# Open questions:
 # 1. Set a = 1 in section 2. What is f? Which layer does a PReLU with a = 1 reduce to, and why
 #    does Eq. (15) (lesson 07) then give back Xavier's initialization?
 # 2. In section 3, make R positive everywhere. Predict the sign of every dE/da_c, then check.

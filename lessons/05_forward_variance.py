@@ -157,12 +157,19 @@ _lesson.savefig(fig, "finite_width_spread.png")
 for r, sd in zip(spread["runs"], sds):
     print(f"width {r['width']:>3}: sd of log2 ratio over draws {sd:.2f}, log2 mean {r['forward']['log2_mean_ratio']:.2f}")
 _lesson.check(sds[-1] < sds[0], f"the per-draw spread shrinks with width (sd {sds[0]:.2f} at width "
-              f"{SPREAD_WIDTHS[0]} -> {sds[-1]:.2f} at width {SPREAD_WIDTHS[-1]})")
+              f"{SPREAD_WIDTHS[0]} -> {sds[-1]:.2f} at width {SPREAD_WIDTHS[-1]})",
+              "the sd at the largest width below the sd at the smallest")
 print(f"lesson wall time so far: {time.perf_counter() - t_start:.1f} s")
 _lesson.finish()
 
 # %% [markdown]
 # ## Exercises
+#
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check variance`, `tinyrect check measure` (Eq. 9 against your own Monte-Carlo
+# measurement) and `tinyrect check questions05`.
+#
+# Open questions:
 # 1. Change the input size (e.g. upsample the digits to 32×32 with `np.kron`) and predict, then
 #    measure, how much of the padding term is left. At what map size is it below 0.5 in log2?
 # 2. `variance.predict(model)` reads Var[w] from the actual weights. For one draw of a He net,

@@ -126,6 +126,12 @@ _lesson.finish()
 
 # %% [markdown]
 # ## Exercises
+#
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check backward` (Eq. 13 with changing widths, c₂/d_L) and
+# `tinyrect check questions06`.
+#
+# Open questions:
 # 1. Replace the random output gradient by a real loss: `variance.record(net, x, loss="cross_entropy",
 #    labels=...)` on a net ending in a Linear layer. Is Δx_{L+1} still i.i.d.? What changes?
 # 2. Build a net whose width *halves* from 64 to 16. Predict the backward ratio under fan_in init

@@ -112,6 +112,11 @@ _lesson.finish()
 
 # %% [markdown]
 # ## Exercises
+#
+# Graded exercises for this lesson (lessons/exercises/, see its README): `tinyrect check init`,
+# `tinyrect check prelu_init` and `tinyrect check questions07`.
+#
+# Open questions:
 # 1. Train a PReLU net for a few hundred steps (lesson 09) and re-run `variance.predict(model)` on
 #    it: the slopes have moved. Is the net still close to Eq. (15)'s condition?
 # 2. For a = 0.25 and depth 100, how far off is the He-for-ReLU init? And for Leaky ReLU (0.01)?

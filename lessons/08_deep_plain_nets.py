@@ -149,6 +149,10 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README): `tinyrect check deep`
+# (make a 30-layer plain net train) and `tinyrect check questions08`.
+#
+# Open questions:
 # 1. Sweep the depth (4, 6, 8, 10, 14) for Xavier. Where does it stop training at all? Where
 #    does it train but start later than He (the paper's Fig. 2)?
 # 2. Retrain the 30-layer He net with lr 0.01 and 0.03. What happens? (In our runs [ours] the

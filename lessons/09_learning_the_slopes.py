@@ -155,7 +155,8 @@ for act, r in results.items():
     _lesson.check(r["test_error"] < 0.3, f"{act}: the 14-layer net learns (test error {100 * r['test_error']:.1f}% "
                   f"< 30%, a guess is 90%)")
 moved = max(np.abs(np.array(shared) - 0.25).max(), np.abs(np.array(channel) - 0.25).max())
-_lesson.check(moved > 0.02, f"the slopes are learned: the largest change of a layer's mean a from 0.25 is {moved:.3f}")
+_lesson.check(moved > 0.02, f"the slopes are learned: the largest change of a layer's mean a from 0.25 is {moved:.3f}",
+              "more than 0.02")
 _lesson.check(decay_a.mean() < no_decay_a.mean() - 0.02,
               f"decay on a lowers the mean slope: {decay_a.mean():.3f} < {no_decay_a.mean():.3f} - 0.02")
 _lesson.check(demo["a_decay_a_only"] < demo["a_no_decay"] and demo["a_decay_weights_only"] < demo["a_no_decay"],
@@ -166,6 +167,11 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check momentum` (Eq. 4), the capstone `tinyrect check capstone` and
+# `tinyrect check questions09`.
+#
+# Open questions:
 # 1. Initialize a = 0 (PReLU starts as ReLU) and a = 1 (starts linear). Which layers move their
 #    slope the most? Does conv1 still end up with the largest a?
 # 2. Put the paper's weight decay λ = 5e-4 (Sec. 3: on the weights; it puts none on a) on a

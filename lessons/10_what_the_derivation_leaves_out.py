@@ -212,8 +212,8 @@ axes[0].set(xlabel="conv layer", ylabel="std of y_l", title="1. the input's scal
 axes[0].legend(fontsize=8)
 axes[1].plot(range(1, len(rec) + 1), rec[:, 1], "o", ms=3, label="E[x²]/Var[y]")
 axes[1].plot(range(1, len(rec) + 1), rec[:, 2], "s", ms=3, label="Var[x]/Var[y]")
-axes[1].axhline(0.5, color="gray", ls=":")
-axes[1].axhline(0.5 - 1 / (2 * math.pi), color="gray", ls="--")
+axes[1].axhline(0.5, color="gray", ls=":", label="½: Eq. (8)'s E[x²]/Var[y]")
+axes[1].axhline(0.5 - 1 / (2 * math.pi), color="gray", ls="--", label="½ − 1/(2π): Var[x]/Var[y]")
 axes[1].set(xlabel="layer (3 nets in a row)", title="2. rectified responses: E[x²] ≠ Var[x]", ylim=(0, 0.7))
 axes[1].legend(fontsize=8)
 for init, color in (("he", "tab:red"), ("gauss0.01", "tab:gray")):
@@ -228,6 +228,10 @@ _lesson.finish()
 # %% [markdown]
 # ## Exercises
 #
+# Graded exercises for this lesson (lessons/exercises/, see its README):
+# `tinyrect check moments` (E[x²] vs Var[x], the input scale) and `tinyrect check questions10`.
+#
+# Open questions:
 # 1. Feed raw digits (`tinyrect.data.digits(normalize=False)`, pixels 0..16) to the He net. How
 #    large are the logits? Is 0..16 "non-normalized" enough to overflow float32's exp? float16's?
 # 2. Section 2 measured Var[x] ≈ 0.341·Var[y]. Redo Eq. (8) with Var[x] in place of E[x²]: which

@@ -35,3 +35,23 @@ def test_demo_prints_the_gradcheck_and_the_per_layer_table():
 def test_main_without_a_command_prints_help(capsys):
     assert cli.main([]) == 0
     assert "usage: tinyrect" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", [("lesson", "1", "--out", "/dev/null/x"),
+                                  ("lesson", "1", "--out", "/proc/tinyrect-x")])
+def test_an_unwritable_out_is_refused_up_front_naming_the_flag(args):
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"cannot write in {args[-1]}" in result.stderr and "give --out a folder" in result.stderr
+    assert ".tmp" not in result.stderr      # never a temporary path the user did not choose
+
+
+def test_writable_folder_creates_checks_and_names_the_fix(tmp_path):
+    from tinyrect.serialization import UnwritableFolder, writable_folder
+
+    made = writable_folder(tmp_path / "a" / "b")
+    assert made.is_dir() and list(made.iterdir()) == []          # the probe file is gone
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UnwritableFolder, match=r"file, not a folder.*give --report a folder"):
+        writable_folder(tmp_path / "file" / "sub", "--report")

@@ -2,6 +2,8 @@
 diagnosis names a flipped sign and a constant factor."""
 import math
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -49,7 +51,7 @@ def test_reference_solutions_agree_with_torch():
     for ours, theirs in zip(conv.conv2d_backward(x, w, b, d, 2, 1), (xt.grad, wt.grad, bt.grad)):
         assert rel_error(ours, theirs.numpy()) < 1e-13
     cols = torch.nn.functional.unfold(torch.tensor(x), 3, padding=1, stride=2)   # (N, C*k*k, L)
-    assert rel_error(conv.im2col(x, 3, 2, 1), cols.transpose(1, 2).reshape(-1, 27).numpy()) == 0.0
+    assert rel_error(conv.im2col(x, 3, 2, 1), cols.permute(1, 0, 2).reshape(27, -1).numpy()) == 0.0
     wt = torch.empty(64, 3, 7, 7)
     assert init.compute_fans(wt.shape) == torch.nn.init._calculate_fan_in_and_fan_out(wt)
     gain = torch.nn.init.calculate_gain("leaky_relu", 0.25)
@@ -90,13 +92,14 @@ def _scaled(part, factor):
     return fn
 
 
-PARTS = [(name, part.func) for name in grader.EXERCISES for part in grader.exercise(name).parts()
-         if part.kind != "ints"]
+PARTS = [(name, i) for name in grader.EXERCISES if name not in ("deep", "capstone") and not name.startswith("questions")
+         for i, part in enumerate(grader.exercise(name).parts()) if part.kind != "ints" and part.judge is None]
 
 
-@pytest.mark.parametrize("name,func", PARTS, ids=[f"{n}-{f}" for n, f in PARTS])
-def test_a_flipped_sign_and_a_constant_factor_are_named(name, func):
-    part = next(p for p in grader.exercise(name).parts() if p.func == func)
+@pytest.mark.parametrize("name,index", PARTS, ids=[f"{n}-{i}" for n, i in PARTS])
+def test_a_flipped_sign_and_a_constant_factor_are_named(name, index):
+    # a driver part's reference is already driven: grade it as a plain function
+    part = dataclasses.replace(grader.exercise(name).parts()[index], driver=None)
     for factor, hint in ((-1.0, "the sign is flipped"), (1.5, "the right one times 1.5: a missing or extra constant")):
         result = grade_part(_scaled(part, factor), part)
         assert result.status == "fail"

@@ -5,6 +5,7 @@ A grader that passes a wrong answer is the worst bug this project can have. Two 
   2. wrong student files written the way students write them (masks, in-place edits, loops) fail
      with the expected hint, at least three per exercise.
 """
+import dataclasses
 import re
 import textwrap
 
@@ -30,6 +31,7 @@ def _full(variant, part):
 
 CATALOGUE = [(name, part.func, i) for name in grader.EXERCISES
              for part in grader.exercise(name).parts() for i, v in enumerate(part.catalogue) if v.fn is not None]
+SIX = ("relu", "prelu", "linear", "conv", "init", "variance")   # the first exercises (the others: test_exercises_course.py)
 
 
 @pytest.mark.parametrize("name,func,index", CATALOGUE,
@@ -37,13 +39,16 @@ CATALOGUE = [(name, part.func, i) for name in grader.EXERCISES
 def test_every_catalogue_variant_fails_and_is_named(name, func, index):
     part = next(p for p in grader.exercise(name).parts() if p.func == func)
     variant = part.catalogue[index]
-    result = grade_part(_full(variant, part), part)
+    # a driver part's variants are written at the level of arrays (already driven)
+    result = grade_part(_full(variant, part), dataclasses.replace(part, driver=None))
     assert result.status == "fail", f"{name}.{func}: the wrong variant {variant.hint!r} passed"
     assert any(variant.hint in h for h in result.hints), (variant.hint, result.message, result.hints)
 
 
 def test_each_exercise_has_at_least_three_catalogued_mistakes():
     for name in grader.EXERCISES:
+        if name in ("measure", "deep", "capstone") or name.startswith("questions"):   # judged on results; one value each
+            continue
         assert sum(len(p.catalogue) for p in grader.exercise(name).parts()) >= 3, name
 
 
@@ -121,11 +126,11 @@ WRONG = [
     ("conv", "edge padding", "def im2col(x, k, stride=1, padding=0):\n"
      "    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), mode='edge')\n"
      "    return ref_im2col(xp, k, stride, 0)\n", "im2col", "must be zeros"),
-    ("conv", "column order", "def im2col(x, k, stride=1, padding=0):\n"
-     "    cols = ref_im2col(x, k, stride, padding).reshape(-1, x.shape[1], k, k)\n"
-     "    return cols.transpose(0, 2, 3, 1).reshape(cols.shape[0], -1)\n", "im2col", "ordered (ki, kj, c)"),
+    ("conv", "row order", "def im2col(x, k, stride=1, padding=0):\n"
+     "    cols = ref_im2col(x, k, stride, padding).reshape(x.shape[1], k, k, -1)\n"
+     "    return cols.transpose(1, 2, 0, 3).reshape(-1, cols.shape[-1])\n", "im2col", "ordered (ki, kj, c)"),
     ("conv", "transposed cols", "def im2col(x, k, stride=1, padding=0):\n"
-     "    return ref_im2col(x, k, stride, padding).T\n", "im2col", "your cols are transposed"),
+     "    return ref_im2col(x, k, stride, padding).T\n", "im2col", "your X_col is transposed"),
     ("conv", "flipped kernel", "def conv2d_forward(x, w, b, stride=1, padding=0):\n"
      "    return ref_forward(x, w[:, :, ::-1, ::-1].copy(), b, stride, padding)\n", "conv2d_forward",
      "flipped the kernel"),
@@ -242,7 +247,7 @@ def test_wrong_student_file_fails_with_hint(tmp_path, name, label, source, func,
 
 
 def test_at_least_three_student_mistakes_per_exercise():
-    for name in grader.EXERCISES:
+    for name in SIX:
         assert sum(w[0] == name for w in WRONG) >= 3, name
 
 
@@ -287,7 +292,7 @@ def mutants(name):
                 yield i + 1, "".join(lines[:i] + [line[:m.start()] + replacement + line[m.end():]] + lines[i + 1:])
 
 
-@pytest.mark.parametrize("name", grader.EXERCISES)
+@pytest.mark.parametrize("name", SIX + ("gradcheck", "maxpool", "backward", "prelu_init", "momentum", "moments"))
 def test_no_mutant_of_the_reference_passes(tmp_path, name):
     count = 0
     for lineno, source in mutants(name):

@@ -50,3 +50,26 @@ def test_a_tiny_spurious_gradient_fails_where_the_true_one_is_zero():
     """y = 0 · x has gradient 0; a backward giving 1e-6 is caught by atol = 1e-8."""
     report = tr.gradcheck(scaled(0.0, offset=1e-6), [x()], raise_on_failure=False)
     assert not report.passed
+
+
+def test_bad_arguments_are_named():
+    for kwargs, message in [(dict(eps=0), "eps must be a finite number > 0"),
+                            (dict(eps=float("nan")), "eps must be"),
+                            (dict(rtol=-1e-5), "rtol must be a finite number >= 0"),
+                            (dict(atol=True), "atol must be")]:
+        with pytest.raises(ValueError, match=message):
+            tr.gradcheck(scaled(2.0), [x()], **kwargs)
+    with pytest.raises(ValueError, match="no inputs"):
+        tr.gradcheck(scaled(2.0), [])
+    with pytest.raises(TypeError, match="inputs must be a Tensor or a list"):
+        tr.gradcheck(scaled(2.0), "x")
+    assert tr.gradcheck(scaled(2.0), x(), atol=0).passed     # a single Tensor is fine
+
+
+def test_the_printed_verdict_agrees_with_passed():
+    tiny = tr.gradcheck(scaled(0.0, offset=1e-9), [x()])      # |a - n| = 1e-9 <= atol: passes
+    assert tiny.passed and tiny.max_rel_error == pytest.approx(1.0)
+    assert "verdict: passed" in str(tiny) and "wrong" not in str(tiny)
+    wrong = tr.gradcheck(scaled(3.0, 1.1), [x()], raise_on_failure=False)
+    assert "verdict: the gradient is wrong" in str(wrong) and "WRONG" in str(wrong)
+    assert "verdict: correct" in str(tr.gradcheck(scaled(3.0), [x()]))

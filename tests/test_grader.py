@@ -19,8 +19,10 @@ STUBS = ROOT / "lessons" / "exercises"
 def test_reference_solutions_pass_and_agree_with_finite_differences(capsys):
     assert check(["--solutions"]) == 0
     out = capsys.readouterr().out
-    assert "6/6 exercises pass" in out
+    assert f"{len(grader.EXERCISES)}/{len(grader.EXERCISES)} exercises pass" in out
     for name in grader.EXERCISES:
+        if name.startswith("questions"):   # answered in the question table (test_exercises_questions.py)
+            continue
         result = grader.grade(name, grader.SOLUTIONS / f"{name}.py")
         assert result.passed, (name, [(p.func, p.message) for p in result.parts])
         for part in result.parts:
@@ -97,14 +99,14 @@ ALTERNATIVES = {
         def im2col(x, k, stride=1, padding=0):
             win = sliding_window_view(_pad(x, padding), (k, k), axis=(2, 3))[:, :, ::stride, ::stride]
             n, c, ho, wo = win.shape[:4]
-            return win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * k * k)
+            return win.transpose(1, 4, 5, 0, 2, 3).reshape(c * k * k, n * ho * wo)
 
         def conv2d_forward(x, w, b, stride=1, padding=0):
             n, f = x.shape[0], w.shape[0]
             ho = (x.shape[2] + 2 * padding - w.shape[2]) // stride + 1
             wo = (x.shape[3] + 2 * padding - w.shape[2]) // stride + 1
-            out = im2col(x, w.shape[2], stride, padding) @ w.reshape(f, -1).T + b
-            return out.reshape(n, ho, wo, f).transpose(0, 3, 1, 2)
+            out = w.reshape(f, -1) @ im2col(x, w.shape[2], stride, padding) + b[:, None]
+            return out.reshape(f, n, ho, wo).transpose(1, 0, 2, 3)
 
         def conv2d_backward(x, w, b, dout, stride=1, padding=0):
             # direct loops over output positions, gradients accumulated with +=
@@ -163,7 +165,7 @@ def test_stubs_report_not_implemented_for_every_exercise(capsys):
     assert check(["--path", str(STUBS)]) == 1
     out = capsys.readouterr().out
     assert out.count("not implemented yet") >= 2 * len(grader.EXERCISES)
-    assert "Traceback" not in out and "0/6 exercises pass" in out
+    assert "Traceback" not in out and f"0/{len(grader.EXERCISES)} exercises pass" in out
 
 
 def test_stub_files_state_their_contracts():
@@ -171,8 +173,9 @@ def test_stub_files_state_their_contracts():
         ex = grader.exercise(name)
         source = (STUBS / ex.FILENAME).read_text()
         for func in ex.FUNCTIONS:
-            assert f"def {func}(" in source, (name, func)
-        assert "NotImplementedError" in source and f"tinyrect check {name}" in source
+            assert f"def {func}(" in source or f"\n{func} = ..." in source, (name, func)
+        unanswered = "NotImplementedError" in source or "= ..." in source   # a questions file: q1 = ...
+        assert unanswered and f"tinyrect check {name}" in source
 
 
 def test_half_done_file_is_not_implemented_yet(tmp_path):
@@ -338,6 +341,6 @@ def test_default_files_current_folder_then_lessons(tmp_path, monkeypatch, capsys
 
 
 def test_cli_entry_point(capsys):
-    from tinyrect.commands.cli import main
+    from tinyrect.cli import main
     assert main(["check", "--solutions", "variance"]) == 0
     assert "1/1 exercise pass" in capsys.readouterr().out

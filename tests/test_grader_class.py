@@ -103,11 +103,13 @@ def test_json_is_gradescope_results(tmp_path, capsys):
     by_name = {t["name"]: t for t in results["tests"]}
     assert list(by_name) == ["prelu: prelu_forward", "prelu: prelu_backward", "relu: relu_forward",
                              "relu: relu_backward"]
-    assert by_name["prelu: prelu_forward"]["score"] == 1 and by_name["prelu: prelu_backward"]["score"] == 0
+    forward, backward = by_name["prelu: prelu_forward"], by_name["prelu: prelu_backward"]
+    assert forward["score"] == forward["max_score"] > 0 and backward["score"] == 0 < backward["max_score"]
     assert "at y == 0 exactly" in by_name["prelu: prelu_backward"]["output"]
     assert "shapes (4, 3)" in by_name["prelu: prelu_backward"]["output"]
     assert "missing" in by_name["relu: relu_forward"]["output"]
-    assert results["score"] == 1 and results["max_score"] == 4
+    points = [p.points for n in ("prelu", "relu") for p in grader.exercise(n).parts()]
+    assert results["score"] == forward["max_score"] == points[0] and results["max_score"] == sum(points)
     assert check(["prelu", "--path", str(tmp_path), "--json", str(target)]) == 1   # a student folder: fine
     make_class(tmp_path / "class")
     assert check(["prelu", "--path", str(tmp_path / "class"), "--json", str(target)]) == 2

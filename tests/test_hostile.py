@@ -4,6 +4,7 @@ a class run mixing them with honest answers finishes with a complete CSV."""
 import csv
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from grader_helpers import check, write
 import tinyrect.exercises.checking as checking
 import tinyrect.exercises.diagnosis as diagnosis
 import tinyrect.exercises.judging as judging
-from tinyrect.exercises import child, grader
+from tinyrect.exercises import child, grader, spawning
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 LIMITS = ["--timeout", "2", "--memory", "1G"]
@@ -162,10 +163,45 @@ def test_another_copy_of_the_reference_on_the_disk_is_refused_too(tmp_path):
 
 
 def test_a_flaw_in_judging_one_answer_stops_only_that_part(tmp_path, monkeypatch):
-    def broken(prep, replies):
+    def broken(*args, **kwargs):
         raise IndexError("a hint function that did not expect this answer")
 
     monkeypatch.setattr(grader, "judge_part", broken)
     result = grader.grade("relu", write(tmp_path, "relu.py", (grader.SOLUTIONS / "relu.py").read_text()))
     assert result.status == "error" and not result.passed
     assert all("could not judge this answer (IndexError" in p.message for p in result.parts)
+
+
+def test_without_the_zygote_each_student_gets_a_new_interpreter(tmp_path, monkeypatch):
+    monkeypatch.setattr(spawning, "USE_ZYGOTE", False)
+    right = write(tmp_path, "prelu.py", (grader.SOLUTIONS / "prelu.py").read_text())
+    assert grader.grade("prelu", right).passed
+    for name in ("exit_in_function", "segfault"):
+        result = grader.grade("prelu", HOSTILE / f"{name}.py")
+        assert result.status == "error" and REASONS[name] in result.parts[0].message, result.parts[0].message
+
+
+def test_a_killed_zygote_is_replaced(tmp_path):
+    right = write(tmp_path, "prelu.py", (grader.SOLUTIONS / "prelu.py").read_text())
+    assert grader.grade("prelu", right).passed
+    zygote = spawning.fork_server()
+    os.killpg(zygote.proc.pid, signal.SIGKILL)
+    zygote.proc.wait()
+    assert grader.grade("prelu", right).passed and spawning.fork_server() is not zygote
+
+
+def test_the_child_sees_a_trimmed_environment_of_now(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "module://checked_now")
+    monkeypatch.setenv("SECRET_TOKEN", "do-not-leak")
+    path = write(tmp_path, "relu.py", """
+        import os
+        import numpy as np
+        print(sorted(os.environ), os.environ["MPLBACKEND"], os.getcwd() == os.environ["HOME"])
+        def relu_forward(x):
+            return np.maximum(x, 0)
+        def relu_backward(x, dout):
+            return np.where(x > 0, dout, 0.0)
+        """)
+    result = grader.grade("relu", path)
+    assert result.passed and "module://checked_now True" in result.output, result.output
+    assert "SECRET_TOKEN" not in result.output and "PYTHONPATH" not in result.output

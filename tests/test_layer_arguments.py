@@ -58,3 +58,20 @@ def test_good_arguments_are_kept():
     assert nn.PReLU(np.int64(3), init=0).weight.data.tolist() == [0.0, 0.0, 0.0]
     with pytest.raises(TypeError, match="floating point"):
         nn.PReLU(2, dtype=np.int32)
+
+
+def test_module_and_container_misuse_is_named():
+    import tinyrect as tr
+
+    m = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    with pytest.raises(TypeError, match="indices must be integers or slices"):
+        m["0"]
+    assert m[np.int64(-1)] is m[1]
+    with pytest.raises(TypeError, match="expected a dict of arrays.*got list"):
+        m.load_state_dict([np.zeros((3, 2)), np.zeros(3)])
+    with pytest.raises(ValueError, match="CPU only"):
+        m.to("cuda")
+    assert m.to("cpu") is m and m[0].weight.dtype == np.float32
+    with pytest.raises(TypeError, match="expected a dtype"):
+        m.to("banana")
+    assert tr.Tensor(np.ones((1, 2))).dtype == np.float64 and m.double()[0].weight.dtype == np.float64

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html.parser
 import os
 import re
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -130,8 +131,10 @@ FAILING = '''# %% [markdown]
 # # 07 · A fake lesson
 
 # %%
+import sys
 import _lesson
 args = _lesson.setup("07")
+print("kernel python:", sys.executable)
 _lesson.check(args.quick, "the flags reached the kernel: --quick")
 _lesson.check(False, "the claim under test")
 _lesson.finish()
@@ -149,6 +152,7 @@ def test_a_failed_check_fails_the_notebook(tmp_path, monkeypatch, capsys):
     nb = nbformat.read(str(tmp_path / "nb" / "07_fake.ipynb"), as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "PASS  the flags reached the kernel: --quick" in text and "FAIL  the claim under test" in text
+    assert f"kernel python: {sys.executable}" in text, "the kernel runs the Python tinyrect is installed in"
 
 
 def test_missing_extra_is_a_clear_message(monkeypatch, capsys):
@@ -156,3 +160,12 @@ def test_missing_extra_is_a_clear_message(monkeypatch, capsys):
     for command in (["notebooks"], ["lesson", "1", "--notebook"]):
         assert cli.main(command) == 2
         assert 'pip install -e ".[notebooks]"' in capsys.readouterr().err
+
+
+def test_out_naming_a_file_is_a_clear_error(tmp_path, capsys):
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine")
+    for command in (["book", "--out", str(afile)], ["notebooks", "--out", str(afile)]):
+        assert cli.main(command) == 2
+        assert "is a file, not a folder" in capsys.readouterr().err
+    assert afile.read_text() == "mine"

@@ -2,8 +2,9 @@
 
 Each test measures or computes the number from tinyrect itself, so it fails if the code or the
 statement drifts back to a wrong form (e.g. the Xavier/He logits ratio (1/2)^((L-1)/2) instead of
-2^(-L/2), or 13·C channel-wise PReLU coefficients instead of 25·C). The last test keeps the
-corrected misquotes from coming back into user-facing text.
+2^(-L/2), or 13·C channel-wise PReLU coefficients instead of 25·C). The last two check that the
+lessons 04-10 state the paper-or-ours convention and keep the corrected misquotes from coming back
+into user-facing text.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import pytest
 
 import tinyrect as tr
 from tinyrect import init
-
 from tinyrect.reproduce.accuracy import PAPER as TABLE2
 from tinyrect.reproduce.models import plain_net, slopes_net
 

@@ -231,6 +231,16 @@ def test_complex_data_is_refused_with_the_conversion_to_use(value, requires_grad
         Tensor([1.0, 2.0], dtype=np.complex64)
 
 
+def test_non_numeric_and_ragged_data_are_refused():
+    for value in (None, {"a": 1}, "abc", [object()]):
+        with pytest.raises(TypeError, match="tensors hold numbers.*numeric array"):
+            Tensor(value)
+    with pytest.raises(ValueError, match="nested lists have different lengths"):
+        Tensor([[1.0, 2.0], [3.0]])
+    assert Tensor(np.array([True, False])).dtype == np.bool_     # masks and labels stay allowed
+    assert Tensor(np.uint8([1, 2])).dtype == np.uint8
+
+
 def test_ops_on_parameters_give_plain_tensors_and_relu_is_a_method():
     w = tr.nn.Parameter(np.array([[-1.0, 2.0]], dtype=np.float32))
     for out in (w * 2, w.T, w[0], w.sum(), w.reshape(2), w.relu()):

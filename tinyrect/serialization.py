@@ -72,6 +72,20 @@ def _umask() -> int:
     return mask
 
 
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (POSIX); best effort: not every system can open a folder."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", **open_kwargs):
     """`with atomic_write(path) as f: f.write(...)`: `path` gets all of it or keeps what it had.
@@ -105,10 +119,39 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
+        _fsync_folder(folder)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+class UnwritableFolder(ValueError):
+    """A folder the user named cannot be created or written; the message names it and the fix."""
+
+
+def writable_folder(path, flag: str = "--out"):
+    """Create `path` (and its parents) if missing and make sure files can be written in it; return
+    it as a Path. Otherwise raise UnwritableFolder naming `path`, the reason and the `flag` to
+    change, before any work starts (so no long run fails at its end, and no error names a
+    temporary file the user never chose)."""
+    from pathlib import Path
+
+    folder = Path(path)
+    try:
+        parent = folder
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise NotADirectoryError(20, f"{parent} is a file, not a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinyrect-probe.")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise UnwritableFolder(f"cannot write in {path} ({err.strerror or err}); give {flag} a "
+                               "folder you can write to") from None
+    return folder
 
 
 def save(state_dict: dict, path) -> str:

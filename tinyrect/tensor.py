@@ -49,11 +49,18 @@ def _to_array(value, dtype=None) -> np.ndarray:
     if isinstance(value, Tensor):
         value = value.data
     from_python = not isinstance(value, (np.ndarray, np.generic))
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError:
+        raise ValueError(f"cannot make a tensor from this {type(value).__name__}: its nested "
+                         "lists have different lengths; every row must have the same length") from None
     if array.dtype.kind == "c":
         raise TypeError(
             f"tinyrect tensors hold real numbers, got complex data (dtype {array.dtype}); convert "
             "first, e.g. Tensor(z.real) for the real part or Tensor(np.abs(z)) for the magnitude")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"tinyrect tensors hold numbers, got a {type(value).__name__} (NumPy dtype "
+                        f"{array.dtype}); pass a number, a list of numbers or a numeric array")
     if dtype is not None:
         if np.dtype(dtype).kind == "c":
             raise TypeError(f"tinyrect tensors hold real numbers; dtype {np.dtype(dtype)} is "

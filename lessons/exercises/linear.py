@@ -1,9 +1,10 @@
-"""Exercise: a fully connected layer on a batch, forward and backward.   Check: tinyrect check linear
-
+"""Exercise (lesson 02): a fully connected layer on a batch, forward and backward.
+                                                            Check: tinyrect check linear
 The paper's Eq. (5) writes one layer as y = W x + b with x of n entries and W of shape d × n. On a
-batch we store one sample per row: x has shape (N, n), w has shape (d, n) (exactly the paper's W),
-b has shape (d,), and out[s] = w @ x[s] + b for every sample s. Everything is float64; return new
-arrays, never modify the inputs in place.
+batch we store one sample per row: x has shape (N, n), w has shape (d, n) (the paper's W, and
+tinyrect's nn.Linear.weight), b has shape (d,), and out[s] = w @ x[s] + b for every sample s.
+(Lesson 02 stores its weight as W (D, K) to write Y = XW + b; that W is this w.T.)
+Everything is float64; return new arrays, never modify the inputs in place.
 """
 import numpy as np  # noqa: F401
 
@@ -16,7 +17,7 @@ def linear_forward(x, w, b):
 def linear_backward(x, w, b, dout):
     """Return (dx, dw, db) given dout = ∂L/∂out of shape (N, d).
 
-    dx has x's shape (N, n), dw has w's shape (d, n), db has b's shape (d,). The loss is a sum over
-    the batch, so the gradients of w and b add up the contributions of every sample.
+    dx has x's shape (N, n), dw has w's shape (d, n), db has b's shape (d,). Start from one entry,
+    out[s, i] = Σ_j w[i, j] x[s, j] + b[i]; the loss is a sum over the batch.
     """
     raise NotImplementedError("linear_backward")

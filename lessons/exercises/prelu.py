@@ -1,8 +1,10 @@
-"""Exercise: PReLU, forward and backward (He et al. 2015, Sec. 2.1).   Check: tinyrect check prelu
-
-Eq. (1):  f(y_i) = y_i if y_i > 0,  a_i · y_i if y_i <= 0     i.e.  max(0, y_i) + a_i · min(0, y_i)
-Eq. (2):  ∂E/∂a_i = Σ over the positions y_i of channel i of  ∂E/∂f(y_i) · ∂f(y_i)/∂a_i
-Eq. (3):  ∂f(y_i)/∂a_i = 0 if y_i > 0,  y_i if y_i <= 0
+"""Exercise (lesson 04): PReLU, forward and backward (He et al. 2015, Sec. 2.1).
+                                                            Check: tinyrect check prelu
+Start from Eq. (1):  f(y_i) = y_i if y_i > 0,  a_i · y_i if y_i <= 0,
+and from the chain rule as Eq. (2) writes it for the slope:
+          ∂E/∂a_i = Σ over the positions y_i of channel i of  ∂E/∂f(y_i) · ∂f(y_i)/∂a_i.
+Derive ∂f(y_i)/∂a_i (the paper's Eq. 3) and ∂f(y_i)/∂y_i yourself. At y_i == 0 exactly, use the side
+Eq. (1) puts it on.
 
 Shapes: x is (N, C) (a fully connected layer's output) or (N, C, H, W) (a conv layer's output);
 the channel is always dim 1. a is (1,) (channel-shared: one slope for the whole layer) or (C,)
@@ -13,20 +15,13 @@ import numpy as np  # noqa: F401
 
 
 def prelu_forward(x, a):
-    """Return f(x) of Eq. (1), of x's shape, a_i applied to channel i (dim 1 of x).
-
-    Hint: a of shape (C,) multiplied with an (N, C, H, W) array broadcasts along the LAST axis;
-    reshape it so that it lines up with dim 1.
-    """
-    raise NotImplementedError("prelu_forward: write Eq. (1)")
+    """Return f(x) of Eq. (1), of x's shape, a_i applied to channel i (dim 1 of x)."""
+    raise NotImplementedError("prelu_forward")
 
 
 def prelu_backward(x, a, dout):
     """Return (dx, da) given dout = ∂E/∂f(x) of x's shape.
 
-    dx: x's shape. dx = dout where x > 0 and a_i · dout where x <= 0 (the slope of Eq. 1; at x == 0
-        exactly take the negative side, as Eq. 1 does).
-    da: a's shape. Eq. (2)-(3): da_i = Σ dout · min(0, x) over every position of channel i in every
-        sample of the batch. Channel-shared a (shape (1,)): sum over the channels too.
+    dx = ∂E/∂x has x's shape; da = ∂E/∂a has a's shape. The loss sums over the whole batch.
     """
-    raise NotImplementedError("prelu_backward: write Eq. (2)-(3)")
+    raise NotImplementedError("prelu_backward")

@@ -1,4 +1,4 @@
-"""Exercise: ReLU, forward and backward.            Check your answer: tinyrect check relu
+"""Exercise (lesson 04): ReLU, forward and backward.            Check your answer: tinyrect check relu
 
 The rectifier of the paper is f(y) = max(0, y) (Eq. 1 with a = 0). Work in NumPy on float64 arrays,
 return new arrays (never modify x or dout in place), and keep float64.
@@ -11,13 +11,13 @@ def relu_forward(x):
 
     x: a float64 array of any shape. Returns a float64 array of x's shape.
     """
-    raise NotImplementedError("relu_forward: write max(0, x)")
+    raise NotImplementedError("relu_forward")
 
 
 def relu_backward(x, dout):
-    """Return dx = dL/dx given dout = dL/df(x), both of x's shape.
+    """Return dx = ∂L/∂x given dout = ∂L/∂f(x), both of x's shape.
 
-    dx = dout · f'(x) with f'(y) = 1 if y > 0 else 0. At y == 0 exactly, use the subgradient 0:
-    Eq. (1) puts y = 0 on the negative side. Returns a float64 array of x's shape.
+    Chain rule with the derivative of f. f has a kink at y = 0: there, use the side on which Eq. (1)
+    puts y = 0. Returns a float64 array of x's shape.
     """
-    raise NotImplementedError("relu_backward: write dout * 1[x > 0]")
+    raise NotImplementedError("relu_backward")

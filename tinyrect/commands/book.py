@@ -12,14 +12,13 @@ publish the folder as it is.
 from __future__ import annotations
 
 import html
-import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
-from tinyrect.commands.lessons import find_lessons, lesson_title, lessons_dir, missing_lessons
-from tinyrect.commands.notebooks import build_all, missing_tools, tools_message
+from tinyrect.serialization import atomic_write
+from tinyrect.commands.lesson_files import find_lessons, lesson_title, lessons_dir, missing_lessons
+from tinyrect.commands.notebooks import build_all, missing_tools, not_a_folder, tools_message
 
 # One line per lesson for the index (a lesson without an entry shows its first sentence).
 SUMMARIES = {
@@ -61,14 +60,10 @@ def _page(title: str, body: str, nav: str = "") -> str:
 
 
 def _write(path: Path, text) -> None:
-    """Atomic write (temporary file, then rename) of text or bytes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Atomic write of text or bytes (serialization.atomic_write)."""
+    binary = isinstance(text, bytes)
+    with atomic_write(path, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+        f.write(text)
 
 
 def _markdown(text: str) -> str:
@@ -110,6 +105,18 @@ def lesson_page(notebook: Path, title: str, nav: str, out: Path) -> Path:
     return target
 
 
+def _notebook_copy(notebook: Path, out: Path) -> Path:
+    """The executed notebook in out/notebooks/ (copied there with _lesson.py if built elsewhere),
+    so each page can offer it for download."""
+    target = out / "notebooks" / notebook.name
+    if notebook.resolve() != target.resolve():
+        _write(target, notebook.read_bytes())
+        helper = notebook.with_name("_lesson.py")
+        if helper.is_file():
+            _write(target.with_name("_lesson.py"), helper.read_bytes())
+    return target
+
+
 def _report(report: Path | None, out: Path) -> str | None:
     """Copy the reproduction report (report.md and its figures) to out/reproduce/; its link."""
     if report is None or not (report / "report.md").is_file():
@@ -139,7 +146,9 @@ def build_site(notebooks: dict, out: Path, report: Path | None = None) -> Path:
             links.insert(0, f'<a href="{Path(notebooks[numbers[i - 1]]).stem}.html">← lesson {numbers[i - 1]:02d}</a>')
         if i + 1 < len(numbers):
             links.append(f'<a href="{Path(notebooks[numbers[i + 1]]).stem}.html">lesson {numbers[i + 1]:02d} →</a>')
-        page = lesson_page(Path(notebooks[number]), title, f"<nav>{' '.join(links)}</nav>", out)
+        notebook = _notebook_copy(Path(notebooks[number]), out)
+        links.append(f'<a href="notebooks/{notebook.name}" download>this lesson as a notebook</a>')
+        page = lesson_page(notebook, title, f"<nav>{' '.join(links)}</nav>", out)
         items.append(f'<li><a href="{page.name}">{html.escape(title)}</a><br>'
                      f'<span class="muted">{html.escape(summary(number, lessons[number]))}</span></li>')
     exercises = _exercises(out)
@@ -199,6 +208,8 @@ def run(args) -> int:
     lessons = find_lessons()
     if not lessons:
         return missing_lessons()
+    if not_a_folder(args.out, "book"):
+        return 2
     out = Path(args.out)
     if args.notebooks:
         given = {n: Path(args.notebooks) / f"{p.stem}.ipynb" for n, p in lessons.items()}

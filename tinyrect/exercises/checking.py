@@ -51,6 +51,11 @@ class Variant:
     fn: Callable | None = None
     outputs: tuple | None = None   # the outputs it explains (None: any)
     region: Callable | None = None
+    nudges: tuple = ()             # gentler hints: level 1, level 2, ...; `hint` is the last level
+
+    def at(self, level: int | None) -> str:   # 1 = gentlest; None or past the last: `hint`
+        texts = (*self.nudges, self.hint)
+        return texts[-1] if level is None else texts[max(1, min(level, len(texts))) - 1]
 
 
 @dataclass
@@ -66,6 +71,10 @@ class Part:
     fd_forward: Callable | None = None      # reference forward, for finite differences
     tol: float = TOL
     points: float = 1.0            # the part's weight in a score (all or nothing per part)
+    driver: Callable | None = None  # a function of drivers.py: called as driver(student_fn, *args, **kwargs)
+    judge: Callable | None = None   # judge(cases, outputs) -> None or (message, hint), in place of the reference
+    requires: str = ""             # a part this one builds on: if that one fails, "fix it first"
+    label: str = ""                # the name shown, when several parts call one function
 
 
 @dataclass

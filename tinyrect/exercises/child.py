@@ -1,7 +1,8 @@
 """The child side of `tinyrect check`'s sandbox: runs ONE student file and answers calls.
 
 Started by sandbox.py as `python -I -u child.py REQUEST_FD REPLY_FD` (a fresh interpreter: no user
-site, no PYTHONPATH, cwd a temporary folder). It imports only the standard library and NumPy, so
+site, no PYTHONPATH, cwd a temporary folder), or forked from `python -I -u child.py --zygote FD`, a
+pristine copy of it (`zygote` below, spawning.py). It imports only the standard library and NumPy, so
 it is also imported as a module by the grader, which uses the same wire format and the same way of
 calling a function. The child never judges: it receives inputs, calls the student's functions and
 sends back what they returned, as plain values and arrays.
@@ -13,11 +14,11 @@ dicts with string keys as themselves, arrays and NumPy scalars in the blob (name
 anything else as an `Opaque` stand-in (its type name and repr).
 
 Conversation (parent -> child, then child's reply):
-  {"op": "setup", "path", "sys_path", "block", "memory", "cpu"}
+  {"op": "setup", "path", "sys_path", "block", "memory", "cpu", "drivers"}
       -> {"op": "ready"} (limits set, NumPy imported), then the student's file is imported:
       -> {"op": "loaded", "ok": true, "numpy_changed": [...], "refused": [...]}
          or {"ok": false, "problem": "syntax error on line 3: ..." | "raised ValueError: ..."}
-  {"op": "call", "func", "args": [node], "kwargs": {name: node}}
+  {"op": "call", "func", "args": [node], "kwargs": {name: node}, "driver": a drivers.py function or null}
       -> {"status": "ok", "value": node, "after": [node], "numpy_changed": [...]}
          | {"status": "not implemented" | "missing" | "not callable" | "raised", "exception": {...}}
   {"op": "bye"} -> the child exits.
@@ -239,7 +240,10 @@ class Blocker:
 
 
 def _limit(memory: int | None, cpu: int | None) -> None:
-    import resource
+    try:
+        import resource
+    except ImportError:   # not a Unix: no limits but the grader's wall clock
+        return
 
     pairs = [(resource.RLIMIT_CORE, 0), (resource.RLIMIT_FSIZE, 64 << 20)]
     if memory:
@@ -269,6 +273,17 @@ def _load(path: str):
     return module, {"ok": True}
 
 
+def _load_drivers(path):
+    """drivers.py (grader code some exercises run around the student's function), by its path."""
+    if not path:
+        return None
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_tinyrect_drivers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv) -> int:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
     stdout, stderr = sys.stdout, sys.stderr   # the student may replace sys.stdout: flush the real one
@@ -279,6 +294,7 @@ def main(argv) -> int:
     _limit(setup.get("memory"), setup.get("cpu"))
     sys.dont_write_bytecode = True
     sys.path[:0] = [os.path.dirname(setup["path"])] + list(setup.get("sys_path", []))
+    drivers = _load_drivers(setup.get("drivers"))   # grader code: before any import is blocked
     blocker = Blocker(setup.get("block") or [])
     if blocker.rules:
         sys.meta_path.insert(0, blocker)
@@ -312,12 +328,14 @@ def main(argv) -> int:
         if fn is None:
             reply({"status": "missing"})
             continue
-        if not callable(fn):
+        driver = getattr(drivers, request.get("driver") or "", None)
+        if not callable(fn) and driver is None:
             reply({"status": "not callable", "type": type(fn).__name__})
             continue
         args = [decode(n, arrays) for n in request["args"]]
         kwargs = {k: decode(n, arrays) for k, n in request["kwargs"].items()}
-        header, value = call(fn, args, kwargs, setup["path"])
+        target = fn if driver is None else (lambda *a, **k: driver(fn, *a, **k))
+        header, value = call(target, args, kwargs, setup["path"])
         out = {}
         if header["status"] == "ok":
             try:
@@ -332,5 +350,50 @@ def main(argv) -> int:
         reply(header, out)
 
 
+def zygote(control_fd: int) -> int:
+    """Fork a fresh child per request, from this pristine process (Python and NumPy imported, no
+    student code ever run): each request on the control socket (SOCK_SEQPACKET) carries a JSON
+    {"workdir", "env"} and three file descriptors (requests, replies, output); the answer is {"pid"}, and
+    {"exit": pid, "code": returncode} when a child ends. Ends when the grader closes the socket."""
+    import select
+    import socket
+
+    control = socket.socket(fileno=control_fd)
+    while True:
+        ready, _, _ = select.select([control], [], [], 0.05)
+        while True:   # reap the children that ended
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            control.send(json.dumps({"exit": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+        if not ready:
+            continue
+        message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        if not message or len(fds) != 3:
+            return 0
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                control.close()
+                os.setsid()
+                order = json.loads(message)
+                os.dup2(fds[2], 1)
+                os.dup2(fds[2], 2)
+                os.close(fds[2])
+                os.chdir(order["workdir"])
+                os.environ.clear()
+                os.environ.update(order["env"])
+                code = main(["child", fds[0], fds[1]])
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        control.send(json.dumps({"pid": pid}).encode())
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(zygote(int(sys.argv[2])) if sys.argv[1] == "--zygote" else main(sys.argv))

@@ -1,14 +1,16 @@
 """Checks for the convolution exercise: im2col, conv2d_forward, conv2d_backward.
 
-Contract (NCHW, cross-correlation, square kernels):
-  im2col(x, k, stride=1, padding=0) -> cols (N*Ho*Wo, C*k*k),
-      cols[(n*Ho + i)*Wo + j, (c*k + ki)*k + kj] = xpad[n, c, i*stride + ki, j*stride + kj]
+Contract (NCHW, cross-correlation, square kernels; lesson 03's layout, one column per output position):
+  im2col(x, k, stride=1, padding=0) -> X_col (C*k*k, N*Ho*Wo),
+      X_col[(c*k + ki)*k + kj, (n*Ho + i)*Wo + j] = xpad[n, c, i*stride + ki, j*stride + kj]
   conv2d_forward(x, w, b, stride=1, padding=0) -> out (N, F, Ho, Wo), w (F, C, k, k), b (F,)
   conv2d_backward(x, w, b, dout, stride=1, padding=0) -> (dx, dw, db)
   Ho = (H + 2*padding - k) // stride + 1 (floor: partial windows are dropped).
 The cases use non-square images, strides 1, 2 and 3, padding 0, 1 and 2, a window that does not
 tile the image, overlapping windows (col2im must add), Wo == F (a bias on the wrong axis runs) and
 F == C (a weight with its two channel axes swapped runs).
+im2col is graded first: when it fails, the other two parts (which usually call it) report "fix
+im2col first" instead of a diagnosis computed from a broken X_col (Part.requires).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ NAME = "conv"
 TITLE = "2-D convolution as im2col + matrix product (NCHW): forward and backward"
 FILENAME = "conv.py"
 FUNCTIONS = ("im2col", "conv2d_forward", "conv2d_backward")
+LESSON = "03"
 
 SPECS = [  # x shape, (F, k), stride, padding
     ((2, 3, 5, 6), (4, 3), 1, 0),    # Wo == F == 4
@@ -32,8 +35,8 @@ SPECS = [  # x shape, (F, k), stride, padding
 ]
 
 
-def _cases():
-    rng = np.random.default_rng(2015)
+def _cases(seed):
+    rng = np.random.default_rng(seed)
     cases = []
     for shape, (f, k), stride, padding in SPECS:
         x = rng.standard_normal(shape)
@@ -48,16 +51,15 @@ def _cases():
 
 # ---- wrong variants
 def _cols_order(x, k, stride=1, padding=0, order=(0, 1, 2)):
-    """im2col with the (c, ki, kj) column axes permuted."""
-    n = x.shape[0]
-    cols = ref.im2col(x, k, stride, padding).reshape(-1, x.shape[1], k, k)
-    return cols.transpose(0, *[1 + o for o in order]).reshape(cols.shape[0], -1)
+    """im2col with the (c, ki, kj) row axes permuted."""
+    cols = ref.im2col(x, k, stride, padding).reshape(x.shape[1], k, k, -1)
+    return cols.transpose(*order, 3).reshape(-1, cols.shape[-1])
 
 
-def _im2col_rows_swapped(x, k, stride=1, padding=0):
+def _im2col_columns_swapped(x, k, stride=1, padding=0):
     n, c, h, w = x.shape
     ho, wo = ref.out_size(h, k, stride, padding), ref.out_size(w, k, stride, padding)
-    return ref.im2col(x, k, stride, padding).reshape(n, ho, wo, -1).transpose(1, 2, 0, 3).reshape(n * ho * wo, -1)
+    return ref.im2col(x, k, stride, padding).reshape(-1, n, ho, wo).transpose(0, 2, 3, 1).reshape(-1, n * ho * wo)
 
 
 def _im2col_edge(x, k, stride=1, padding=0):
@@ -66,12 +68,13 @@ def _im2col_edge(x, k, stride=1, padding=0):
 
 
 IM2COL_CATALOGUE = [
-    Variant("the columns are ordered (ki, kj, c); the contract orders them (c, ki, kj), the order in which "
-            "w.reshape(F, C*k*k) lists the weights", lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (1, 2, 0))),
-    Variant("inside a patch, ki (the kernel row) comes before kj (the kernel column): column (c*k + ki)*k + kj",
+    Variant("the rows are ordered (ki, kj, c); the contract orders them (c, ki, kj), the order in which "
+            "w.reshape(F, C*k*k) lists the weights", lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (1, 2, 0)),
+            nudges=("X_col's rows must follow the order in which w.reshape(F, C·k·k) lists the weights",)),
+    Variant("inside a patch, ki (the kernel row) comes before kj (the kernel column): row (c*k + ki)*k + kj",
             lambda x, k, stride=1, padding=0: _cols_order(x, k, stride, padding, (0, 2, 1))),
-    Variant("the rows are ordered (i, j, n); the contract orders them (n, i, j): row (n*Ho + i)*Wo + j",
-            _im2col_rows_swapped),
+    Variant("the columns are ordered (i, j, n); the contract orders them (n, i, j): column (n*Ho + i)*Wo + j",
+            _im2col_columns_swapped),
     Variant("the padding must be zeros (np.pad's default 'constant' mode), not copies of the border",
             _im2col_edge),
 ]
@@ -116,16 +119,17 @@ def _grads(x, w, b, dout, stride=1, padding=0):
 def _overlaps(x, w, b, dout, stride=1, padding=0):
     """True where two or more windows read the same input entry."""
     k, f = w.shape[2], w.shape[0]
-    ones = np.ones((dout.size // f, x.shape[1] * k * k))
+    ones = np.ones((x.shape[1] * k * k, dout.size // f))
     return ref.col2im(ones, x.shape, k, stride, padding) >= 2
 
 
 BACKWARD_CATALOGUE = [
     Variant("where windows overlap their gradients must add up: col2im accumulates with +=, you overwrite "
-            "with =", _dx_overwrite, ("dx",)),
+            "with =", _dx_overwrite, ("dx",),
+            nudges=('dx is wrong only where two windows read the same pixel',)),
     Variant("dx is wrong only where windows overlap: there the gradients of every window must add up "
             "(col2im accumulates with +=)", outputs=("dx",), region=_overlaps),
-    Variant("dx is off by a 180° rotation of the kernel: with col2im(dout2 @ w2) no flip is needed; as a "
+    Variant("dx is off by a 180° rotation of the kernel: with col2im(W_colᵀ · dY_col) no flip is needed; as a "
             "full convolution, flip w exactly once",
             lambda x, w, b, d, stride=1, padding=0: _grads(x, w[:, :, ::-1, ::-1], b, d, stride, padding), ("dx",)),
     Variant("dw is rotated by 180° (flipped): dw[f, c, ki, kj] = Σ dout[n, f, i, j] · xpad[n, c, i*stride + ki, "
@@ -134,7 +138,8 @@ BACKWARD_CATALOGUE = [
             ("dw",)),
     Variant("dw is divided by the batch size: the gradient sums over the batch",
             lambda x, w, b, d, stride=1, padding=0: (None, _grads(x, w, b, d, stride, padding)[1] / x.shape[0], None),
-            ("dw",)),
+            ("dw",),
+            nudges=('dw is off by a constant factor: the loss sums over the batch',)),
     Variant("dw is not summed over the batch (you kept the first sample only)",
             lambda x, w, b, d, stride=1, padding=0: (None, *_grads(x[:1], w, b, d[:1], stride, padding)[1:]),
             ("dw", "db")),
@@ -153,8 +158,9 @@ def _shape_hint(name, got, want, case):
     k = w if isinstance(w, int) else w.shape[2]
     if name == "out" and len(want) == 2:  # im2col
         if tuple(got) == tuple(want)[::-1]:
-            return "your cols are transposed: one row per output position (N*Ho*Wo rows), one column per (c, ki, kj)"
-        return (f"cols must have shape (N*Ho*Wo, C*k*k) = {want}: Ho = (H + 2*padding - k) // stride + 1 "
+            return ("your X_col is transposed: lesson 03's layout has one row per weight (c, ki, kj), C*k*k rows, "
+                    "and one column per output position (n, i, j), N*Ho*Wo columns")
+        return (f"X_col must have shape (C*k*k, N*Ho*Wo) = {want}: Ho = (H + 2*padding - k) // stride + 1 "
                 f"= {(x.shape[2] + 2 * padding - k) // stride + 1} here")
     if name == "out":
         ho = (x.shape[2] + 2 * padding - k) // stride + 1
@@ -179,15 +185,16 @@ def _exception_hint(exc, case):
     return ""
 
 
-def parts():
-    cases = _cases()
+def parts(seed=2015):
+    cases = _cases(seed)
     im2col_cases = [Case(c.label, (c.args[0], c.args[1].shape[2]), ("x", "k"), dict(c.kwargs)) for c in cases]
     forward_cases = [Case(c.label, c.args[:3], c.names[:3], dict(c.kwargs)) for c in cases]
     return [
         Part("im2col", ref.im2col, im2col_cases, catalogue=IM2COL_CATALOGUE, shape_hint=_shape_hint,
              exception_hint=_exception_hint),
         Part("conv2d_forward", ref.conv2d_forward, forward_cases, catalogue=FORWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_exception_hint),
+             shape_hint=_shape_hint, exception_hint=_exception_hint, requires="im2col"),
         Part("conv2d_backward", ref.conv2d_backward, cases, ("dx", "dw", "db"), catalogue=BACKWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_exception_hint, fd_forward=ref.conv2d_forward),
+             shape_hint=_shape_hint, exception_hint=_exception_hint, fd_forward=ref.conv2d_forward,
+             requires="im2col", points=2.0),
     ]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import os
 import sys
 import time
 import warnings
@@ -36,10 +37,12 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyrect.exercises.attempts import Attempts
 from tinyrect.exercises.checking import PartResult
-from tinyrect.exercises.judging import Prepared, judge_part
-from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, default_file, defined_functions, exercise,
-                                         exercises_in_file, file_in_folder, is_student_folder, students_in)
+from tinyrect.exercises.judging import Prepared, blame_requirements, judge_part
+from tinyrect.exercises.locating import (EXERCISES, SOLUTIONS, MissingReference, default_file, defined_functions,
+                                         exercise, exercises_in_file, file_in_folder, is_student_folder,
+                                         students_in)
 from tinyrect.exercises.reports import (ExerciseResult, print_report, student_line, unwritable, write_csv,
                                        write_json)
 from tinyrect.exercises.sandbox import MEMORY, TIMEOUT, Limits, StudentProcess
@@ -57,11 +60,20 @@ class Settings:
     allow_reference: bool = False   # the test suite builds wrong answers from the reference
     no_tinyrect: bool = False       # tinyrect unimportable in the student's process
     seed: int | None = None
+    hint: int | str | None = None   # hint level (1 = gentlest; None: the explicit last; "auto": attempts.py)
+    max_hint: int | None = None     # the instructor's cap on the level
     prepared: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)   # per run
+    attempts: Attempts | None = dataclasses.field(default=None, repr=False, compare=False)   # --hint auto
 
-    def limits(self) -> Limits:
+    def limits(self, names=()) -> Limits:
+        """The child's limits; exercises whose drivers run on tinyrect (NEEDS_TINYRECT) keep it importable."""
+        needs = any(getattr(exercise(n), "NEEDS_TINYRECT", False) for n in names)
         return Limits(timeout=self.timeout or TIMEOUT, memory=self.memory,
-                      block_reference=not self.allow_reference, block_tinyrect=self.no_tinyrect)
+                      block_reference=not self.allow_reference, block_tinyrect=self.no_tinyrect and not needs)
+
+    def hint_level(self, key: str = "") -> int | None:
+        asked = self.attempts.level(key) if self.hint == "auto" and self.attempts else self.hint
+        return min((v for v in (asked, self.max_hint) if isinstance(v, int)), default=None)
 
     def seconds(self, name: str) -> float:
         return self.timeout or getattr(exercise(name), "TIMEOUT", None) or TIMEOUT
@@ -116,9 +128,9 @@ def _whole(name, path, status, message, settings, output="") -> ExerciseResult:
     return ExerciseResult(name, path, status, parts, message=message, output=output, whole=True)
 
 
-def _start(path, settings, cpu):
+def _start(path, settings, cpu, names=()):
     """A started student process, or (None, the reason it could not import the file)."""
-    process = StudentProcess(path, settings.limits(), cpu)
+    process = StudentProcess(path, settings.limits(names), cpu)
     loaded = process.start()
     if loaded.status == "ok":
         return process, "", loaded
@@ -134,7 +146,7 @@ def _start(path, settings, cpu):
 def _run_file(path: Path, names, settings: Settings) -> dict:
     preps = {n: prepared_parts(n, settings) for n in names}
     cpu = sum(settings.seconds(n) * len(preps[n]) for n in names) + settings.seconds(names[0])
-    process, reason, loaded = _start(path, settings, cpu)
+    process, reason, loaded = _start(path, settings, cpu, names)
     output = process.take_output().text() if process else ""
     if process is None:
         return {n: _whole(n, path, "error", reason, settings, output if i == 0 else "") for i, n in enumerate(names)}
@@ -146,7 +158,7 @@ def _run_file(path: Path, names, settings: Settings) -> dict:
             for prep in preps[name]:
                 if process is not None and process.dead is not None:   # killed by the previous part
                     process.close()
-                    process, reason, loaded = _start(path, settings, cpu)
+                    process, reason, loaded = _start(path, settings, cpu, names)
                 if process is None:
                     result.parts.append(PartResult(prep.part.func, "error", message=reason,
                                                    max_points=prep.part.points))
@@ -154,7 +166,11 @@ def _run_file(path: Path, names, settings: Settings) -> dict:
                 replies = _run_part(process, prep, settings.seconds(name))
                 changed.update(n for r in replies for n in r.numpy_changed)
                 refused.update(n for r in replies for n in r.refused)
-                result.parts.append(_judge(prep, replies))
+                key = Attempts.key(path, name, prep.part.func)
+                result.parts.append(_judge(prep, replies, settings.hint_level(key)))
+                if settings.attempts is not None and result.parts[-1].status != "not implemented":
+                    settings.attempts.record(key, result.parts[-1].passed)
+            blame_requirements([p.part for p in preps[name]], result.parts)
             if process is not None:
                 result.output = (result.output + process.take_output().text()).strip("\n")
             if changed:
@@ -170,11 +186,11 @@ def _run_file(path: Path, names, settings: Settings) -> dict:
     return results
 
 
-def _judge(prep: Prepared, replies) -> PartResult:
+def _judge(prep: Prepared, replies, hint_level=None) -> PartResult:
     """judge_part, and should judging itself fail (a flaw in an exercise's hint code), an error for
     this part only: one student's odd answer never stops a class run."""
     try:
-        return judge_part(prep, replies)
+        return judge_part(prep, replies, *([] if hint_level is None else [hint_level]))
     except Exception as exc:
         return PartResult(prep.part.func, "error", max_points=prep.part.points,
                           message=f"the grader could not judge this answer ({type(exc).__name__}: {exc}); "
@@ -185,7 +201,8 @@ def _run_part(process, prep: Prepared, seconds: float) -> list:
     deadline = time.monotonic() + seconds
     replies = []
     for case in prep.part.cases:
-        replies.append(process.call(prep.part.func, case.args, case.kwargs, deadline, seconds))
+        driver = prep.part.driver.__name__ if prep.part.driver else None
+        replies.append(process.call(prep.part.func, case.args, case.kwargs, deadline, seconds, driver))
         if replies[-1].status in ("timeout", "died", "missing", "not callable"):
             break
     return replies
@@ -238,9 +255,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory", type=_memory, default=MEMORY, metavar="BYTES",
                         help="address-space limit of each student's process, e.g. 2G, 512M (default 2G)")
     parser.add_argument("--no-tinyrect", action="store_true",
-                        help="make tinyrect itself unimportable in the students' files (answers in NumPy only)")
+                        help="make tinyrect itself unimportable in the students' files (answers in NumPy only); "
+                             "on by default for a class folder (except tape and capstone, which run on tinyrect)")
+    parser.add_argument("--allow-tinyrect", action="store_true",
+                        help="a class folder: let the students' files import tinyrect")
+    parser.add_argument("--hint", type=_hint, default=None, metavar="LEVEL", help="hint level: 1 a nudge, 2 more, "
+                        "3 the explicit hint (default); auto: one level more after each failed attempt")
+    parser.add_argument("--max-hint", type=int, choices=(1, 2, 3), default=None, metavar="LEVEL",
+                        help="the instructor's cap on the hint level (e.g. 1 in an exam)")
     parser.add_argument("--seed", type=int, default=None, metavar="N",
-                        help="draw the test inputs with this seed (exercises that support it)")
+                        help="draw the test inputs with this seed (default: a new one per run, shown with the results)")
     parser.epilog = "Exit code 0 only when every requested exercise passes; 1 otherwise, 2 on bad usage, 130 on Ctrl-C."
 
 
@@ -252,6 +276,12 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds (e.g. --timeout 10)")
     return value
+
+
+def _hint(text: str):
+    if text not in ("1", "2", "3", "auto"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a hint level: 1, 2, 3 or auto")
+    return text if text == "auto" else int(text)
 
 
 def _memory(text: str) -> int:
@@ -266,11 +296,18 @@ def _memory(text: str) -> int:
 
 
 def run(args) -> int:
+    try:
+        return _run(args)
+    except MissingReference as exc:
+        return _usage(str(exc))
+
+
+def _run(args) -> int:
     if args.list:
         for n in EXERCISES:
             ex = exercise(n)
-            print(f"{n:<9} {ex.FILENAME:<12} {ex.TITLE}")
-            print(f"{'':<22} functions: {', '.join(ex.FUNCTIONS)}")
+            print(f"{n:<11} lesson {ex.LESSON}  {ex.TITLE}")
+            print(f"{'':<21} {ex.FILENAME}: {', '.join(ex.FUNCTIONS)}")
         return 0
     unknown = [n for n in args.exercise if n not in EXERCISES]
     if unknown:
@@ -281,7 +318,9 @@ def run(args) -> int:
         problem = target and unwritable(target)
         if problem:
             return _usage(f"cannot write {target} ({problem}); give {flag} a file in a folder you can write to")
-    settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=args.seed)
+    args.seed = seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "big") % 10 ** 6
+    settings = Settings(timeout=args.timeout, memory=args.memory, no_tinyrect=args.no_tinyrect, seed=seed,
+                        hint=args.hint, max_hint=args.max_hint, attempts=Attempts() if args.hint == "auto" else None)
     try:
         if args.solutions:
             settings.allow_reference = True
@@ -309,6 +348,7 @@ def run(args) -> int:
         return 130
     if args.json:
         return _usage("--json writes one student's result; for a class folder use --csv")
+    settings.no_tinyrect = not args.allow_tinyrect   # class mode: answers in NumPy, not by wrapping tinyrect
     return _grade_class(path, names, args, settings)
 
 
@@ -321,7 +361,7 @@ def _finish_single(results, args) -> int:
     print_report(results)
     label = "solutions" if args.solutions else Path(args.path).stem if args.path else Path.cwd().name
     if args.seed is not None:
-        print(f"inputs drawn with --seed {args.seed}")
+        print(f"inputs drawn with --seed {args.seed} (rerun with it to get the same inputs)")
     if args.csv:
         write_csv(Path(args.csv), [(label, results)], [r.name for r in results])
         print(f"wrote {args.csv}")
@@ -354,5 +394,6 @@ def _grade_class(folder: Path, names, args, settings: Settings) -> int:
               f"'not graded' in {target}", file=sys.stderr)
         return 130
     everyone = sum(all(r.passed for r in results) for _, results in rows)
-    print(f"{everyone}/{len(rows)} students pass every exercise ({', '.join(names)}); wrote {target}")
+    print(f"{everyone}/{len(rows)} students pass every exercise ({', '.join(names)}); wrote {target}; "
+          f"inputs drawn with --seed {settings.seed}")
     return 0 if everyone == len(rows) else 1

@@ -17,6 +17,7 @@ NAME = "init"
 TITLE = "fans (n = k²c, n̂ = k²d) and the stds of He (Eq. 10, 15) and Xavier initialization"
 FILENAME = "init.py"
 FUNCTIONS = ("compute_fans", "he_std", "xavier_std")
+LESSON = "07"
 
 SQRT = math.sqrt
 
@@ -31,10 +32,12 @@ FANS_CATALOGUE = [
 
 HE_CATALOGUE = [
     Variant("that is sqrt(1/fan_in), the linear (Xavier-style) condition n·Var[w] = 1; a rectifier halves the "
-            "variance, so Eq. (10) asks ½·n·Var[w] = 1: std = sqrt(2/n)", lambda n, a=0.0: SQRT(1 / n)),
+            "variance, so Eq. (10) asks ½·n·Var[w] = 1: std = sqrt(2/n)", lambda n, a=0.0: SQRT(1 / n),
+            nudges=('what does the rectifier do to E[x²] compared with a linear unit?',)),
     Variant("you returned the variance 2/((1 + a²)·n); the std is its square root",
             lambda n, a=0.0: 2 / ((1 + a * a) * n)),
-    Variant("your std ignores a: Eq. (15) is ½(1 + a²)·n·Var[w] = 1", lambda n, a=0.0: SQRT(2 / n)),
+    Variant("your std ignores a: Eq. (15) is ½(1 + a²)·n·Var[w] = 1", lambda n, a=0.0: SQRT(2 / n),
+            nudges=('how much of Var[y] does a PReLU with slope a keep in E[x²]?',)),
     Variant("Eq. (15) has (1 + a²), not (1 + a)", lambda n, a=0.0: SQRT(2 / ((1 + a) * n))),
     Variant("(1 + a²) belongs in the denominator: std = sqrt(2 / ((1 + a²)·n))",
             lambda n, a=0.0: SQRT(2 * (1 + a * a) / n)),

@@ -17,6 +17,7 @@ every student of a run. `grade_part(fn, part)` calls a trusted function in this 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 from dataclasses import dataclass, field
@@ -29,17 +30,19 @@ from tinyrect.exercises.checking import (FD_ENTRIES, FD_TOL, MEMORY_HINT, Case, 
 from tinyrect.exercises.diagnosis import diagnose
 
 
-def call_in_process(fn, case: Case, student_file=None) -> Reply:
-    """Call a trusted function here, on copies of the case's inputs, its prints swallowed."""
+def call_in_process(fn, case: Case, student_file=None, driver=None) -> Reply:
+    """Call a trusted function here (through the part's driver, if any), on copies of the case's
+    inputs, its prints swallowed."""
     if fn is None:
         return Reply("missing")
-    if not callable(fn):
+    if not callable(fn) and driver is None:
         return Reply("not callable", problem=type(fn).__name__)
     args = [copy_value(v) for v in case.args]
     kwargs = {k: copy_value(v) for k, v in case.kwargs.items()}
+    target = fn if driver is None else (lambda *a, **k: driver(fn, *a, **k))
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        header, value = child.call(fn, args, kwargs, student_file, catch=(Exception, SystemExit))
+        header, value = child.call(target, args, kwargs, student_file, catch=(Exception, SystemExit))
     if header["status"] == "raised":
         return Reply("raised", exception=value, problem=header["exception"]["text"])
     return Reply(header["status"], value=value, after=tuple(args) + tuple(kwargs.values()))
@@ -182,20 +185,42 @@ class Prepared:
         return self._fd[i]
 
 
-def grade_part(fn, part: Part, student_file=None, seconds=None) -> PartResult:
+def grade_part(fn, part: Part, student_file=None, seconds=None, hint_level=None) -> PartResult:
     """Grade a trusted function in this process (`seconds` is ignored: kept for old callers)."""
     prepared = Prepared(part)
-    return judge_part(prepared, [call_in_process(fn, case, student_file) for case in part.cases])
+    return judge_part(prepared, [call_in_process(fn, case, student_file, part.driver) for case in part.cases],
+                      hint_level)
 
 
 def _more(items) -> str:
     return f" (and {len(items) - 1} more case{'s' if len(items) > 2 else ''})" if len(items) > 1 else ""
 
 
-def judge_part(prepared: Prepared, replies: list) -> PartResult:
+def judge_part(prepared: Prepared, replies: list, hint_level: int | None = None) -> PartResult:
     """The verdict on one part from the replies of the student's function, one per case (fewer when
-    the process stopped: a time out or a crash ends the part)."""
-    part, expected = prepared.part, prepared.expected
+    the process stopped: a time out or a crash ends the part). hint_level 1, 2, ... gives the
+    catalogue's gentler hints (None: the explicit last level); the result is named by the part's label."""
+    part = prepared.part
+    if hint_level is not None:
+        part = dataclasses.replace(part, catalogue=[dataclasses.replace(v, hint=v.at(hint_level), nudges=())
+                                                    for v in part.catalogue])
+    result = _judge_part(part, prepared, replies)
+    result.func = part.label or part.func
+    return result
+
+
+def blame_requirements(parts, results) -> None:
+    """A failing part that builds on a failed one (Part.requires) is told to fix that one first,
+    instead of a diagnosis computed from the broken piece's output (e.g. conv2d after im2col)."""
+    failed = {p.func for p, r in zip(parts, results) if r.status != "pass"}
+    for part, result in zip(parts, results):
+        if result.status == "fail" and part.requires in failed:
+            result.hints = [f"fix {part.requires} first: this function builds on it, so its mistakes show up "
+                            f"here too"]
+
+
+def _judge_part(part: Part, prepared: Prepared, replies: list) -> PartResult:
+    expected = prepared.expected
     base = dict(max_points=part.points)
     if replies and replies[0].status == "missing":
         return PartResult(part.func, "missing", message=f"no function `{part.func}` in the file", **base)
@@ -226,6 +251,12 @@ def judge_part(prepared: Prepared, replies: list) -> PartResult:
         result.message += ("; " if result.message else "") + problem
         if hint and hint not in result.hints:
             result.hints.append(hint)
+    if part.judge is not None:   # graded on the result (a measurement, a choice), not against the reference
+        verdict = None if problems else part.judge(part.cases, [o.values for o in outcomes])
+        if verdict is not None:
+            result.status, result.message = "fail", verdict[0]
+            result.hints += [verdict[1]] if verdict[1] else []
+        return result
     _compare(part, outcomes, expected, result, problems)
     if part.fd_forward is not None and result.status == "pass":
         fd_errors = []

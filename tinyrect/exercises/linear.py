@@ -15,10 +15,11 @@ NAME = "linear"
 TITLE = "fully connected layer y = W x + b (Eq. 5) on a batch: forward and backward"
 FILENAME = "linear.py"
 FUNCTIONS = ("linear_forward", "linear_backward")
+LESSON = "02"
 
 
-def _cases():
-    rng = np.random.default_rng(5)
+def _cases(seed):
+    rng = np.random.default_rng(seed)
     cases = []
     for n_batch, n_in, n_out in [(5, 4, 3), (4, 4, 4), (7, 2, 5), (3, 6, 1)]:
         x = rng.standard_normal((n_batch, n_in))
@@ -43,15 +44,18 @@ def _grads(x, w, b, d):
 
 BACKWARD_CATALOGUE = [
     Variant("dx = dout @ w (shape (N, n)); dout @ w.T uses w the wrong way round",
-            lambda x, w, b, d: (d @ w.T, *_grads(x, w, b, d)[1:]), ("dx",)),
+            lambda x, w, b, d: (d @ w.T, *_grads(x, w, b, d)[1:]), ("dx",),
+            nudges=('write out[s, i] = Σ_j w[i, j] x[s, j] + b[i] and differentiate with respect to x[s, j]',)),
     Variant("dw is transposed: dw = dout.T @ x has w's shape (d, n)",
             lambda x, w, b, d: (None, x.T @ d, None), ("dw",)),
     Variant("dw is divided by the batch size: gradients of a sum add up over the batch",
-            lambda x, w, b, d: (None, d.T @ x / x.shape[0], None), ("dw",)),
+            lambda x, w, b, d: (None, d.T @ x / x.shape[0], None), ("dw",),
+            nudges=('dw is off by a constant factor: the loss sums over the batch',)),
     Variant("dw is not summed over the batch: dw = dout.T @ x sums dout[s] x[s]ᵀ over every sample s",
             lambda x, w, b, d: (None, np.outer(d[0], x[0]), None), ("dw",)),
     Variant("db averages over the batch; the gradient sums it: db = dout.sum(axis=0)",
-            lambda x, w, b, d: (None, None, d.mean(axis=0)), ("db",)),
+            lambda x, w, b, d: (None, None, d.mean(axis=0)), ("db",),
+            nudges=('db is off by a constant factor: the loss sums over the batch',)),
     Variant("db is not summed over the batch: db = dout.sum(axis=0)",
             lambda x, w, b, d: (None, None, d[0].copy()), ("db",)),
     Variant("db sums over the wrong axis: the batch is axis 0, db = dout.sum(axis=0)",
@@ -86,12 +90,13 @@ def _backward_exception_hint(exc, case):
     return ""
 
 
-def parts():
-    cases = _cases()
+def parts(seed=5):
+    cases = _cases(seed)
     forward_cases = [Case(c.label, c.args[:3], c.names[:3], smooth=True) for c in cases]
     return [
         Part("linear_forward", ref.linear_forward, forward_cases, catalogue=FORWARD_CATALOGUE,
              shape_hint=_shape_hint, exception_hint=_exception_hint),
         Part("linear_backward", ref.linear_backward, cases, ("dx", "dw", "db"), catalogue=BACKWARD_CATALOGUE,
-             shape_hint=_shape_hint, exception_hint=_backward_exception_hint, fd_forward=ref.linear_forward),
+             shape_hint=_shape_hint, exception_hint=_backward_exception_hint, fd_forward=ref.linear_forward,
+             points=2.0),
     ]

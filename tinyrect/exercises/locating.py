@@ -7,22 +7,42 @@ import ast
 import importlib
 from pathlib import Path
 
-EXERCISES = ("relu", "prelu", "linear", "conv", "init", "variance")
+from tinyrect.exercises.catalogue import EXERCISES as CODE_EXERCISES
+from tinyrect.exercises.questions import QUESTIONS
+
+EXERCISES = CODE_EXERCISES + tuple(f"questions{lesson}" for lesson in sorted(QUESTIONS))
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
 
 
 def exercise(name: str):
-    """The checks module of one exercise (NAME, TITLE, FILENAME, FUNCTIONS, parts())."""
-    return importlib.import_module(f"tinyrect.exercises.{name}")
+    """The checks module of one exercise (NAME, TITLE, FILENAME, FUNCTIONS, LESSON, parts())."""
+    if name.startswith("questions") and name[len("questions"):] in QUESTIONS:
+        from tinyrect.exercises.questions import module
+        return module(name[len("questions"):])
+    try:
+        return importlib.import_module(f"tinyrect.exercises.{name}")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("tinyrect.exercises.solutions"):
+            raise MissingReference(f"the reference solutions (tinyrect/exercises/solutions/) are not installed, and "
+                                   f"the grader computes the expected values of `{name}` from them: grade from an "
+                                   f"install of the full repository (an instructor's copy)") from None
+        raise
+
+
+class MissingReference(RuntimeError):
+    """The reference solutions the grader needs are absent (a copy of tinyrect without them)."""
 
 
 def defined_functions(path: Path):
-    """Names of the top-level functions a file defines, read without running it (None: no parse)."""
+    """Names of the top-level functions (and assigned names, e.g. a questions file's q1) a file
+    defines, read without running it (None: no parse)."""
     try:
         tree = ast.parse(Path(path).read_text(encoding="utf-8", errors="replace"))
     except (SyntaxError, ValueError, OSError):
         return None  # unreadable: importing it will say why
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return names | {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+                    if isinstance(t, ast.Name)}
 
 
 def default_file(name: str):

@@ -7,11 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tinyrect.serialization import atomic_write
 
 EXCERPT = 200   # characters of a student's output in the CSV
 
@@ -136,30 +137,22 @@ def unwritable(path) -> str:
 
 
 def write_atomically(path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`: a reader sees the
-    old file or the new one, never half of it. The new file gets the umask's permissions."""
-    path = Path(path).resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", newline="", encoding="utf-8", dir=path.parent,
-                                         prefix=f".{path.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(handle.name, 0o666 & ~umask)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
+    """`path` gets all of `text` or keeps what it had (serialization.atomic_write: a temporary file
+    beside it, renamed over it, with the permissions the umask gives a new file)."""
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
 
 
 def write_csv(path, rows, names):
     """One row per student: student, passed, total, then per exercise its status, largest relative
-    error and a note (the hint, and an excerpt of the student's output)."""
+    error and a note (the hint, and an excerpt of the student's output); then the score and the
+    maximum score (points: each exercise module's weights per part), and one column of points per
+    part, "exercise:function" (partial credit: 2 of 3 conv functions right score their points)."""
     header = ["student", "passed", "total"]
     for n in names:
         header += [n, f"{n}_rel_error", f"{n}_note"]
+    parts = _part_columns(rows, names)
+    header += ["score", "max_score"] + [f"{n}:{func}" for n, func in parts]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -171,8 +164,25 @@ def write_csv(path, rows, names):
             if r.output:
                 note += (" | " if note else "") + "output: " + excerpt(r.output)
             row += [r.status, "" if err is None else f"{err:.3e}", note]
+        points = {(r.name, p.func): p.points for r in results for p in r.parts}
+        row += [_number(sum(r.score for r in results)), _number(sum(r.max_score for r in results))]
+        row += [_number(points[key]) if key in points else "" for key in parts]
         writer.writerow(row)
     write_atomically(path, buffer.getvalue())
+
+
+def _part_columns(rows, names) -> list:
+    """(exercise, part) in the order the parts were graded: one points column each (partial credit)."""
+    seen = {}
+    for _, results in rows:
+        for r in results:
+            for p in r.parts:
+                seen.setdefault((r.name, p.func), None)
+    return sorted(seen, key=lambda key: names.index(key[0]) if key[0] in names else len(names))
+
+
+def _number(x: float) -> str:
+    return f"{x:g}"
 
 
 def gradescope_results(results, header: str = "") -> dict:

@@ -1,7 +1,7 @@
 """The parent side of `tinyrect check`'s sandbox: one fresh, limited Python process per student file.
 
-`StudentProcess(path, limits)` starts `python -I -u child.py` (no user site, no PYTHONPATH) in its
-own session (process group), in a temporary folder, with a trimmed environment; the child limits
+`StudentProcess(path, limits)` starts a fresh child (spawning.py: `python -I -u child.py`, no user
+site, no PYTHONPATH, its own session, a temporary folder, a trimmed environment); the child limits
 its own address space, CPU time, file sizes and core dumps (`resource.setrlimit`) before it runs
 the student's file. The grader sends inputs (`call`) and receives plain values and arrays back
 (child.py's wire format: JSON and `.npz` without pickle): the child never judges anything.
@@ -23,7 +23,6 @@ import selectors
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,19 +30,18 @@ from pathlib import Path
 
 from tinyrect.exercises import child as wire
 from tinyrect.exercises.checking import Reply
+from tinyrect.exercises.spawning import STARTUP, spawn
 
-CHILD = Path(wire.__file__).resolve()
 PACKAGE = Path(__file__).resolve().parents[1]   # the tinyrect package folder
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
+DRIVERS = Path(__file__).resolve().parent / "drivers.py"
 TIMEOUT = 10.0           # seconds per function of an exercise (all its cases), and for the import
 MEMORY = 2 << 30         # bytes of address space per student process
 OUTPUT_CAP = 20_000      # bytes of a student's output kept per exercise
 FLOOD = 1 << 20          # bytes of output per exercise beyond which the process is stopped
-STARTUP = 120.0          # seconds for the child's own start (Python + NumPy), not the student's code
 REFERENCE_BLOCKED = ("importing the reference solution (tinyrect.exercises.solutions) is not allowed in an "
                      "exercise: write your own")
 TINYRECT_BLOCKED = "importing tinyrect is not allowed in this exercise: answer it with NumPy only"
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "MPLBACKEND")
 
 
 @dataclass
@@ -129,14 +127,6 @@ def death_reason(returncode: int, limits: Limits) -> str:
     return f"ended the process with {name}"
 
 
-def child_env(workdir: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k in KEEP_ENV or k.startswith("NUMBA_")}
-    env.update(HOME=workdir, TMPDIR=workdir, PYTHONIOENCODING="utf-8", OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.setdefault("LC_ALL", "C.UTF-8")
-    return env
-
-
 class StudentProcess:
     """One student file in its own process. `start()` imports it (a Reply: "ok" or what went wrong);
     `call(func, args, kwargs, deadline)` runs one function; `close()` kills whatever is left."""
@@ -155,10 +145,7 @@ class StudentProcess:
         self.reply_r, reply_w = os.pipe()
         self.out_r, out_w = os.pipe()
         try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-u", str(CHILD), str(request_r), str(reply_w)],
-                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, cwd=self.workdir,
-                env=child_env(self.workdir), pass_fds=(request_r, reply_w), start_new_session=True)
+            self.proc = spawn(self.workdir, request_r, reply_w, out_w)
         finally:
             for fd in (request_r, reply_w, out_w):
                 os.close(fd)
@@ -167,7 +154,7 @@ class StudentProcess:
         self.frames = wire.FrameBuffer()
         setup = {"op": "setup", "path": str(self.path), "sys_path": [str(PACKAGE.parent)],
                  "block": self.limits.rules(), "memory": int(self.limits.memory),
-                 "cpu": int(math.ceil(self.cpu)) + 2}
+                 "cpu": int(math.ceil(self.cpu)) + 2, "drivers": str(DRIVERS)}
         ready = self._exchange(setup, None, time.monotonic() + STARTUP, "while starting")
         if ready.status != "ok":
             return ready
@@ -203,12 +190,14 @@ class StudentProcess:
         return taken
 
     # ---- requests
-    def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None) -> Reply:
-        """Run func(*args, **kwargs) in the child; past `deadline` (time.monotonic) the child is killed
-        and the reply says it timed out after `seconds` (the limit the deadline stands for)."""
+    def call(self, func: str, args, kwargs: dict, deadline: float, seconds: float | None = None,
+             driver: str | None = None) -> Reply:
+        """Run func(*args, **kwargs) in the child (or drivers.<driver>(func, *args, **kwargs)); past
+        `deadline` (time.monotonic) the child is killed and the reply says it timed out after `seconds`
+        (the limit the deadline stands for)."""
         arrays = {}
         header = {"op": "call", "func": func, "args": [wire.encode(a, arrays) for a in args],
-                  "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}}
+                  "kwargs": {k: wire.encode(v, arrays) for k, v in kwargs.items()}, "driver": driver}
         return self._exchange(header, arrays, deadline, f"in {func}", seconds)
 
     def _exchange(self, header, arrays, deadline, where, seconds=None) -> Reply:

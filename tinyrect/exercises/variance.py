@@ -15,14 +15,17 @@ NAME = "variance"
 TITLE = "the forward and backward variance products of Eq. (9) and Eq. (13), with PReLU's (1 + a²)"
 FILENAME = "variance.py"
 FUNCTIONS = ("forward_variance_ratio", "backward_variance_ratio")
+LESSON = "05"
 
 
 def _catalogue(n):
     return [
         Variant("your product has L factors; Eq. (9)/(13) run over l = 2..L, that is L - 1 factors",
-                lambda m, v, a, L: (0.5 * (1 + a * a) * m * v) ** L),
+                lambda m, v, a, L: (0.5 * (1 + a * a) * m * v) ** L,
+            nudges=('count the factors: which layers does the product run over?',)),
         Variant("the ½ is missing: E[x²] = ½ Var[y] for a symmetric y (Eq. 8), so each layer contributes "
-                "½(1 + a²)·" + n + "·Var[w]", lambda m, v, a, L: ((1 + a * a) * m * v) ** (L - 1)),
+                "½(1 + a²)·" + n + "·Var[w]", lambda m, v, a, L: ((1 + a * a) * m * v) ** (L - 1),
+            nudges=('what fraction of Var[y] does a rectifier keep in E[x²] (Eq. 8)?',)),
         Variant("you ignore a: a PReLU with slope a keeps ½(1 + a²) of the variance, not ½ (Eq. 15)",
                 lambda m, v, a, L: (0.5 * m * v) ** (L - 1)),
         Variant("the factor is ½(1 + a²), not ½(1 + a) (Eq. 15)",

@@ -1,6 +1,7 @@
 """Containers: Sequential (a chain of layers) and ModuleList (a list the Module tree can see)."""
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 
 from tinyrect.nn.module import Module
@@ -50,6 +51,9 @@ class Sequential(_ModuleSequence):
         items = list(self._modules.items())
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
+        if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+            raise TypeError(f"Sequential indices must be integers or slices, got "
+                            f"{type(index).__name__}; a layer's name is an attribute: seq.<name>")
         try:
             return items[index][1]
         except (IndexError, TypeError):

@@ -217,8 +217,18 @@ class Module:
                 param.grad[...] = 0
 
     def to(self, dtype):
-        """Cast every parameter to `dtype` in place (same Parameter objects), return self."""
-        dtype = np.dtype(dtype)
+        """Cast every parameter to `dtype` in place (same Parameter objects), return self.
+        ('cpu' is accepted and changes nothing: tinyrect computes with NumPy on the CPU.)"""
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda", "mps"):
+            if dtype == "cpu":
+                return self
+            raise ValueError(f"to({dtype!r}): tinyrect computes with NumPy on the CPU only; "
+                             "pass a dtype (np.float32, np.float64) or 'cpu'")
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"to(): expected a dtype such as np.float32 or np.float64, got "
+                            f"{dtype!r}") from None
         if dtype.kind != "f":
             raise TypeError(f"to(): parameters must stay floating point, got {dtype}")
         for param in self.parameters():
@@ -245,6 +255,10 @@ class Module:
         Shapes must match. With strict=True every parameter must be present and no extra key
         may be; all problems are listed in one error. Returns (missing_keys, unexpected_keys).
         """
+        if not hasattr(state_dict, "items"):
+            raise TypeError(f"load_state_dict into {type(self).__name__}: expected a dict of arrays "
+                            f"(model.state_dict() or tinyrect.load(path)), got "
+                            f"{type(state_dict).__name__}")
         own = OrderedDict(self.named_parameters())
         given = OrderedDict((k, v.data if isinstance(v, Tensor) else np.asarray(v))
                             for k, v in state_dict.items())

@@ -1,8 +1,8 @@
 """Run independent training runs side by side: one process per core, one thread per process.
 
 The reproductions train many small nets (depths × inits × seeds). Their GEMMs are too small for
-two BLAS threads to help much (and on a busy 2-core machine two OpenBLAS threads were measured
-15-30× SLOWER than one), but two single-threaded processes finish two runs in the time of one.
+two BLAS threads to help much (on a machine shared with other work they can be far slower than
+one), but two single-threaded processes finish two runs in the time of one.
 Every run is seeded on its own, so the results do not depend on the number of workers.
 
     results = run_jobs([(train_fn, kwargs), ...], workers=2, on_step=bar_update)

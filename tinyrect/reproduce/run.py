@@ -70,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sections", metavar="LIST", type=_sections, default=list(SECTIONS),
                         help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
     parser.add_argument("--threads", metavar="N", type=_positive_int, default=None,
-                        help="threads for numba and BLAS (default: 1: these nets' GEMMs are small, "
-                             "and 2 BLAS threads on a busy 2-core machine were measured 15-30x slower)")
+                        help="threads for numba and BLAS (default: 1: these nets' GEMMs are too small "
+                             "for more threads to help, and on a busy machine they can be far slower)")
     parser.add_argument("--jobs", metavar="N", type=_positive_int, default=None,
                         help="training runs side by side, one single-threaded process each "
                              "(default: the number of cores, at most 4; 1 = all in this process)")

@@ -28,6 +28,8 @@ from tinyrect.formatting import number
 from tinyrect.variance import specs as theory
 from tinyrect.variance.probes import record
 from tinyrect.variance.padding import padded_backward_prediction, padded_forward_prediction
+from tinyrect.variance.plots import plot_runs, width_label  # noqa: F401  (public here too)
+from tinyrect.variance.stats import bootstrap_ci, log2_mean  # noqa: F401  (public here too)
 
 SCHEMES = ("he_fan_in", "he_fan_out", "xavier", "gaussian")
 LABELS = {"he_fan_in": "He fan_in (Eq. 10)", "he_fan_out": "He fan_out (Eq. 14)",
@@ -90,39 +92,6 @@ def digits_batch(batch: int = 128, seed: int = 0) -> np.ndarray:
     x = digits().x_train
     idx = np.random.default_rng(seed).choice(len(x), size=min(batch, len(x)), replace=False)
     return np.ascontiguousarray(x[np.sort(idx)])
-
-
-def width_label(width) -> str:
-    """'32' for a constant width, '32×15+64×15' for per-layer widths."""
-    if np.ndim(width) == 0:
-        return str(width)
-    parts, prev, count = [], None, 0
-    for w in list(width) + [None]:
-        if w == prev:
-            count += 1
-            continue
-        if prev is not None:
-            parts.append(f"{prev}×{count}")
-        prev, count = w, 1
-    return "+".join(parts)
-
-
-# ----------------------------------------------------------------------------- statistics
-def log2_mean(log2_values) -> float:
-    """log2 of the mean of 2**v, computed without under/overflow (log-sum-exp in base 2)."""
-    v = np.asarray(log2_values, dtype=np.float64)
-    m = v.max()
-    return float(m + np.log2(np.mean(np.exp2(v - m))))
-
-
-def bootstrap_ci(log2_values, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> list:
-    """Bootstrap interval of log2(mean of 2**v) over the draws (resampling draws)."""
-    v = np.asarray(log2_values, dtype=np.float64)
-    idx = np.random.default_rng(seed).integers(0, len(v), size=(n_boot, len(v)))
-    m = v.max()
-    stats = m + np.log2(np.mean(np.exp2(v[idx] - m), axis=1))
-    lo, hi = np.percentile(stats, [50 * (1 - level), 50 * (1 + level)])
-    return [float(lo), float(hi)]
 
 
 def _summary(log2_ratios, paper: float, padded: float, n_boot: int, seed: int) -> dict:
@@ -300,15 +269,6 @@ def layer_table(result: dict, direction: str = "forward", layers=(1, 2, 5, 10, 1
                      f"{number(paper[l - 1] - paper[ref], '>7.2f')}")
         rows.append(line)
     return "\n".join(rows)
-
-
-def plot_runs(result: dict, path=None, direction: str = "forward", ax=None, title: str = "",
-              residual: bool = False, schemes=None):
-    """log2 variance vs depth, measured and predicted (see tinyrect.variance.plots.plot_runs)."""
-    from tinyrect.variance.plots import plot_runs as plot
-
-    return plot(result, path=path, direction=direction, ax=ax, title=title, residual=residual,
-                schemes=schemes)
 
 
 def run(config: dict | None = None, data=None, on_step=None, log=print) -> dict:

@@ -11,10 +11,25 @@ from __future__ import annotations
 import numpy as np
 
 from tinyrect.formatting import number
-from tinyrect.variance.measure import log2_mean, width_label
+from tinyrect.variance.stats import log2_mean
 
 MARKERS = {"he_fan_in": "o", "he_fan_out": "^", "xavier": "s", "gaussian": "D", "he_relu": "v"}
 EQ = {"forward": "Eq. (9)", "backward": "Eq. (13)"}
+
+
+def width_label(width) -> str:
+    """'32' for a constant width, '32×15+64×15' for per-layer widths."""
+    if np.ndim(width) == 0:
+        return str(width)
+    parts, prev, count = [], None, 0
+    for w in list(width) + [None]:
+        if w == prev:
+            count += 1
+            continue
+        if prev is not None:
+            parts.append(f"{prev}×{count}")
+        prev, count = w, 1
+    return "+".join(parts)
 
 
 def _curves(run: dict, direction: str, first: int):
