@@ -77,7 +77,10 @@ def load_dataset(spec: str, **overrides):
     mnist:PATH | fashion_mnist:PATH | cifar10:PATH   (a folder; everything after the first ':')
     Keyword `overrides` are passed to the loader (e.g. normalize=False).
     """
-    from tinyrect.data import cifar10, digits, fashion_mnist, mnist, shapes
+    from tinyrect.data.cifar import cifar10
+    from tinyrect.data.digits import digits
+    from tinyrect.data.idx import fashion_mnist, mnist
+    from tinyrect.data.shapes import shapes
 
     builtin = {"digits": digits, "shapes": shapes}
     from_files = {"mnist": mnist, "fashion_mnist": fashion_mnist, "cifar10": cifar10}
