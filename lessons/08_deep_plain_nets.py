@@ -114,7 +114,7 @@ for ax, depth in zip(axes, TRAIN_DEPTHS):
         if d == depth:
             ax.plot(r["losses"], color="tab:red" if init == "he" else "tab:blue", lw=1,
                     label=("He" if init == "he" else "Xavier") if seed == SEEDS[0] else None)
-    ax.axhline(0.9 * ln_k, color="gray", ls=":", lw=0.8)
+    ax.axhline(0.9 * ln_k, color="gray", ls=":", lw=0.8, label="0.9 ln 10 (started below it)")
     ax.set(title=f"{depth} layers (cf. Fig. {2 if depth == 22 else 3})", xlabel="iteration")
     ax.legend()
 axes[0].set_ylabel("training loss")

@@ -112,6 +112,19 @@ _lesson.check(0.3 < ratio_scaled < 3.0, f"(1/128)^(1/L) per layer brings the log
               f"(ratio {ratio_scaled:.2f} vs 1)", "between 0.3 and 3")
 
 # %% [markdown]
+# **[ours] What the input scale buys a net whose signal shrinks.** The derivation keeps the
+# input's scale through a He net; it does not say what a larger input buys a Xavier net, whose
+# response variance halves at every layer. `tinyrect reproduce --sections input_scale` trains the
+# 22-layer plain net of lesson 08 on standardized inputs and on inputs ×60 (about the scale of
+# the paper's mean-subtracted pixels), both inits, with the variance probes at init showing
+# where the signal sits. In our full run (one seed), Xavier's log2 Var[y] fell from −0.3 to
+# −26.7 over the layers on standardized inputs and from 11.5 to −14.9 with inputs ×60: the
+# ×60 input (2^11.8 in variance) pays for part of Xavier's 2^−21 shrink, and Xavier then
+# trained, where on standardized inputs it never started. He with inputs ×60 starts with large
+# logits and trained only at the smaller learning rate. Run the section to see the numbers on
+# your machine; the report says per run whether and when it started.
+
+# %% [markdown]
 # ## 2. The mean of rectified responses is not zero
 #
 # For y symmetric around 0 with variance σ², x = max(0, y) has

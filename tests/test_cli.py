@@ -55,3 +55,11 @@ def test_writable_folder_creates_checks_and_names_the_fix(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UnwritableFolder, match=r"file, not a folder.*give --report a folder"):
         writable_folder(tmp_path / "file" / "sub", "--report")
+
+
+@pytest.mark.parametrize("out", ["/dev/null/x", "/proc/tinyrect-x/report"])
+def test_reproduce_refuses_an_unwritable_out_before_any_work(out):
+    result = run("reproduce", "--smoke", "--no-progress", "--out", out)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and ".tmp" not in result.stderr
+    assert "give --out a folder you can write to" in result.stderr

@@ -9,12 +9,10 @@ over channels outermost: each channel owns its own da_c, so the reduction of Eq.
 running sum. That sum runs in a float64 scalar (N·H·W float32 terms lose digits otherwise);
 every array keeps the input's dtype.
 
-Serial on purpose. Measured on the 2-core machine while shared with other jobs (load ~6),
-float32 (64, 32, 32, 32), best of 7: forward serial 0.63 ms, prange over (n, c) planes 3.9 ms,
-NumPy 11.3 ms; backward serial 2.9 ms, prange over channels 16.1 ms, NumPy 15.9 ms; on a tiny
-(4, 3, 5, 6) input a parallel launch cost 8-9 ms against 1-3 µs serial. The work is memory-bound,
-so a second thread has little to win and a lot to lose when the cores are busy (BLAS, other
-processes).
+Serial on purpose: the work is memory-bound, so a second thread has little to win, and a
+parallel (`prange`) launch costs milliseconds where the serial kernel takes microseconds on a
+small input; when the cores are busy (BLAS, other processes) the parallel versions measured
+several times slower than the serial ones, and slower than NumPy.
 
 The `*_reference` twins are plain Python loops, obviously right and slow: tests compare the fast
 kernels against them on small shapes. `NUMBA_DISABLE_JIT=1` turns the fast kernels into plain

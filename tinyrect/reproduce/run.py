@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 
 from tinyrect.reproduce import SECTIONS, presets
+from tinyrect.serialization import UnwritableFolder, writable_folder
 MARKER = ".tinyrect-reproduce"  # a folder holding this file may be replaced by a rerun
 
 
@@ -89,6 +90,10 @@ def _check_out(out: Path) -> str | None:
                 f"replaced as a whole, so choose a new or empty folder")
     if out.resolve() in (Path.home().resolve(), Path("/").resolve(), Path.cwd().resolve()):
         return f"--out {out} would replace {out.resolve()}; choose a sub-folder"
+    try:          # the report is built beside `out` and swapped in: its parent must be writable
+        writable_folder(out.resolve().parent, "--out")
+    except UnwritableFolder as err:
+        return str(err)
     return None
 
 

@@ -150,14 +150,14 @@ def plot(result: dict, out_dir, plt) -> list:
                     capsize=2, label=label)
     a1.set_xticks(x, names, rotation=60, fontsize=8)
     a1.set(title="learned here (mean ± std over seeds)", ylabel="PReLU coefficient a")
-    a1.axhline(0.25, color="gray", ls=":", lw=0.8)
+    a1.axhline(0.25, color="gray", ls=":", lw=0.8, label="initial a = 0.25")
     p = result["paper"]
     xp = np.arange(len(p["layers"]))
     a2.plot(xp, p["shared"], color="tab:orange", marker="o", ms=4, label="channel-shared")
     a2.plot(xp, p["channel"], color="tab:green", marker="o", ms=4, label="channel-wise (mean)")
     a2.set_xticks(xp, p["layers"], rotation=60, fontsize=8)
     a2.set(title="the paper's Table 1 (ImageNet, 14 layers)")
-    a2.axhline(0.25, color="gray", ls=":", lw=0.8)
+    a2.axhline(0.25, color="gray", ls=":", lw=0.8, label="a = 0.25 (the paper's initial value)")
     for ax in (a1, a2):
         ax.legend(fontsize=8)
     fig.tight_layout()

@@ -311,10 +311,9 @@ class UpdateTracker:
         h = self.array()
         for j in range(h.shape[1] if h.size else 0):
             ax.plot(h[:, j], lw=1, label=f"layer {j + 1}" if h.shape[1] <= 10 else None)
-        ax.axhline(-3, color="k", ls="--", lw=1)
+        ax.axhline(-3, color="k", ls="--", lw=1, label="1e-3 (a common rule of thumb)")
         ax.set(xlabel="step", ylabel="log10 std(Δw)/std(w)", title="update:data ratio")
-        if h.size and h.shape[1] <= 10:
-            ax.legend(fontsize=7)
+        ax.legend(fontsize=7)
         if path is not None:
             fig.savefig(path, dpi=110)
         return fig
