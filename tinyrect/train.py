@@ -17,13 +17,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
 from tinyrect.optim import NonFiniteLossError
+from tinyrect.serialization import atomic_write
 from tinyrect.tensor import Tensor, no_grad
 
 
@@ -80,11 +80,10 @@ class History:
         return cls(**{k: v for k, v in d.items() if k in names})
 
     def save_json(self, path) -> Path:
-        """Write `to_dict()` as JSON, atomically (a temporary file, then os.replace)."""
+        """Write `to_dict()` as JSON, atomically (serialization.atomic_write)."""
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1))
-        os.replace(tmp, path)
+        with atomic_write(path, "w", encoding="utf-8") as f:
+            f.write(json.dumps(self.to_dict(), indent=1))
         return path
 
     def summary(self) -> str:

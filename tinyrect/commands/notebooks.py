@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyrect.serialization import UnwritableFolder, writable_folder
+from tinyrect.serialization import UnwritableFolder, atomic_write, writable_folder
 from tinyrect.commands.lesson_files import find_lessons, lesson_title, missing_lessons
 
 EXTRA = 'pip install -e ".[notebooks]"'
@@ -88,9 +88,8 @@ def build_notebook(path: Path, out: Path, quick: bool = False, timeout: int = TI
             error = exc
     merge_streams(nb)
     target = out / f"{Path(path).stem}.ipynb"
-    tmp = target.with_name(f".{target.name}.tmp")
-    nbformat.write(nb, str(tmp))
-    os.replace(tmp, target)
+    with atomic_write(target, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
     if error is not None:
         what = f"{getattr(error, 'ename', 'error')}: {getattr(error, 'evalue', '')}".strip(": ")
         raise NotebookError(f"{Path(path).name}: a cell failed ({what}); "

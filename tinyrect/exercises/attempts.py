@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from tinyrect.serialization import atomic_write
+
 LEVELS = 3
 
 
@@ -48,9 +50,7 @@ class Attempts:
         """Write the counts (a temporary file renamed over the old one); a cache we cannot write
         only loses the counting, never the grading."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_name(self.path.name + ".tmp")
-            temporary.write_text(json.dumps(self.counts, indent=0, sort_keys=True))
-            os.replace(temporary, self.path)
+            with atomic_write(self.path, "w", encoding="utf-8") as f:
+                f.write(json.dumps(self.counts, indent=0, sort_keys=True))
         except OSError:
             pass
