@@ -315,3 +315,18 @@ def test_train_run_is_seeded_and_records_its_recipe():
     assert plain["augmentation"] == "none" and plain["losses"][0] != a["losses"][0]
     scaled = one(input_scale=60, lr=0.002)
     assert scaled["input_scale"] == 60.0 and scaled["lr"] == 0.002 and scaled["losses"][0] > 2 * a["losses"][0]
+
+
+def test_section_verdict_never_calls_unreached_claims_not_held():
+    """A claim whose phenomenon did not show (e.g. slopes not at equilibrium) is neither held nor
+    not held, and the section's verdict must not turn it into 'not held'."""
+    from tinyrect.reproduce.report import verdict
+
+    def section(*claims):   # (claim_held, reached) pairs
+        return dict(claims=[dict(name=f"c{i}", claim_held=h, reached=r) for i, (h, r) in enumerate(claims)],
+                    claim_held=all(h for h, _ in claims))
+
+    assert verdict(section((False, False), (False, False)))[0].startswith("**Verdict: not reached**")
+    assert verdict(section((True, True), (False, False)))[0].startswith("**Verdict: held where reached**")
+    assert verdict(section((True, True), (False, True)))[0].startswith("**Verdict: not held**")
+    assert verdict(section((True, True), (True, True)))[0].startswith("**Verdict: held**")

@@ -74,7 +74,16 @@ def render(results: dict, figures: dict, sections: dict, partial: bool = False) 
 
 
 def verdict(r) -> list:
-    """The section's one-line verdict: held / not held overall, then each claim's."""
+    """The section's one-line verdict, then each claim's: 'not held' if any claim is not held;
+    otherwise 'not reached' when no claim could be judged, 'held where reached' when some could
+    not, 'held' when every claim held (a claim not reached is neither held nor not held)."""
     claims = r.get("claims", [])
-    text = "; ".join(f"{c['name']} {status(c)}" for c in claims)
-    return [f"**Verdict: {'held' if r['claim_held'] else 'not held'}** ({text}).", ""]
+    states = [status(c) for c in claims]
+    if "not held" in states or (not claims and not r["claim_held"]):
+        overall = "not held"
+    elif "not reached" in states:
+        overall = "held where reached" if "held" in states else "not reached"
+    else:
+        overall = "held"
+    text = "; ".join(f"{c['name']} {s}" for c, s in zip(claims, states))
+    return [f"**Verdict: {overall}** ({text}).", ""]
