@@ -273,3 +273,16 @@ def test_loss_curve_helpers_and_their_old_path():
     with pytest.warns(DeprecationWarning, match="tinyrect.train"):
         import tinyrect.experiments.fit as old
     assert old.first_below is first_below and old.tail_mean is tail_mean
+
+
+def test_the_old_loops_removed_helpers_say_where_their_job_went():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import tinyrect.experiments.fit as old
+    for name, successor in (("fit", "tinyrect.train.train"), ("make_sgd", "param_groups_no_decay")):
+        with pytest.raises(AttributeError, match=successor):
+            getattr(old, name)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        old.nope

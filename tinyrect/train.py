@@ -342,3 +342,17 @@ def train(model, data, epochs: int, optimizer, lr_schedule=None, *, batch_size: 
     finally:
         bar.close()
     return history
+
+
+_REMOVED = {  # names of the old second training loop (tinyrect.experiments.fit), and their successors
+    "fit": "tinyrect.train.train (the one training loop) or tinyrect.reproduce.recipe.train_run "
+           "(the paper's recipe on a reproduce net)",
+    "make_sgd": "tinyrect.optim.SGD(tinyrect.optim.param_groups_no_decay(model, weight_decay), ...)",
+}
+
+
+def __getattr__(name):
+    """The old loop's helpers that have no direct equivalent say where their job went."""
+    if name in _REMOVED:
+        raise AttributeError(f"{name} was removed when the two training loops became one; use {_REMOVED[name]}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
