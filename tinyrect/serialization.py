@@ -86,6 +86,17 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
+def _make_folder(folder) -> None:
+    """Create `folder` and its missing parents; an existing file on the way is named as such
+    (NotADirectoryError "X is a file, not a folder") rather than as a missing path."""
+    parent = os.path.abspath(folder)
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(20, f"{parent} is a file, not a folder")
+    os.makedirs(folder, exist_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_write(path, mode: str = "wb", **open_kwargs):
     """`with atomic_write(path) as f: f.write(...)`: `path` gets all of it or keeps what it had.
@@ -101,12 +112,7 @@ def atomic_write(path, mode: str = "wb", **open_kwargs):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     try:
-        parent = folder
-        while not os.path.exists(parent):
-            parent = os.path.dirname(parent)
-        if not os.path.isdir(parent):
-            raise NotADirectoryError(20, f"{parent} is a file, not a folder")
-        os.makedirs(folder, exist_ok=True)
+        _make_folder(folder)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     except OSError as err:
         where = "" if isinstance(err, NotADirectoryError) else f" (creating a file in {folder})"
@@ -139,12 +145,7 @@ def writable_folder(path, flag: str = "--out"):
 
     folder = Path(path)
     try:
-        parent = folder
-        while not parent.exists() and parent != parent.parent:
-            parent = parent.parent
-        if not parent.is_dir():
-            raise NotADirectoryError(20, f"{parent} is a file, not a folder")
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folder(folder)
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".tinyrect-probe.")
         os.close(fd)
         os.remove(probe)
