@@ -32,6 +32,7 @@ import numpy as np
 
 from tinyrect.functional import geometry as _geo
 from tinyrect.kernels import conv as _fast
+from tinyrect.kernels import direct as _direct
 from tinyrect.kernels import rectifiers as _rect
 from tinyrect.tensor import Tensor, as_tensor
 
@@ -96,7 +97,8 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
     w_aug = w_col if bias is None else np.hstack([w_col, bias.data.astype(dtype)[:, None]])
     parents = (x, weight) if bias is None else (x, weight, bias)
     fused = _Fused(rectifier, x.shape[0], weight.shape[0], g, dtype)
-    y = _fast.forward(xd, w_aug, g, fused.epilogue)                        # Y = W_col·X_col + b
+    path = _direct if _direct.suits(x.shape[1], g) else _fast          # which fast path
+    y = path.forward(xd, w_aug, g, fused.epilogue)                         # Y = W_col·X_col + b
     out = fused.output(y)
     parents += fused.parents
 
@@ -104,7 +106,8 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
         after a fused rectifier dY (and PReLU's da) first, as in conv2d_relu / conv2d_prelu."""
         dout, da = fused.rectifier_backward(np.asarray(dout, dtype=dtype), y)
-        dx, dw, db = _fast.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
+        back = _direct if path is _direct and _direct.supports_backward(g) else _fast
+        dx, dw, db = back.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
                                     need_dw=weight.requires_grad, has_bias=bias is not None,
                                     prologue=fused.prologue(out))
         grads = [None if dx is None else dx.astype(x.dtype, copy=False),

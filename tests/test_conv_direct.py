@@ -1,0 +1,163 @@
+"""conv2d's direct path (kernels/direct.py) and its register-blocked tile (kernels/microkernel.py)
+against their plain twins: the tile against its NumPy reference, the whole forward and backward
+against kernels/reference.py, and conv2d's choice between the direct and the im2col path."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import tinyrect as tr
+from tinyrect import functional as F
+from tinyrect.functional import geometry
+from tinyrect.kernels import direct
+from tinyrect.kernels import microkernel as mk
+from tinyrect.kernels import reference as ref
+from test_kernels import conv_geometry
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("nv", [1, 2])
+@pytest.mark.parametrize("accumulate", [0, 1])
+def test_tile_matches_its_numpy_twin(dtype, nv, accumulate):
+    """Random gathers (rows, cols), a strided slab of a, a strided tile of out, with and without
+    accumulating into out; the entries of out outside the tile stay as they were."""
+    rng = np.random.default_rng(nv + 10 * accumulate)
+    fb = nv * mk.lanes(dtype)
+    for n in (0, 1, 7, 40):
+        x = rng.standard_normal(300).astype(dtype)
+        rows = rng.integers(0, 150, size=max(n, 1)).astype(np.int64)
+        cols = rng.integers(0, 150, size=mk.PB).astype(np.int64)
+        astride, abase = fb + 3, 5
+        a = rng.standard_normal(abase + max(n, 1) * astride + fb).astype(dtype)
+        ostride, obase = fb + 2, 4
+        out = rng.standard_normal(obase + mk.PB * ostride + 3).astype(dtype)
+        want = out.copy()
+        mk.tile_reference(x, a, want, rows, n, 0, cols, astride, abase, obase, ostride, nv,
+                          accumulate)
+        got = out.copy()
+        direct._tile(nv, x, a, got, rows, n, 0, cols, astride, abase, obase, ostride, accumulate)
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        if n == 0 and not accumulate:
+            assert not got[obase:obase + fb].any()        # an empty sum is zero
+
+
+def _direct_conv(x, w, b, g, dy):
+    """kernels/direct.py's forward and (stride 1) backward, called as functional.conv2d does."""
+    ph, pw = g["p"]
+    geo = geometry.conv_output(g["H"], g["W"], g["k"], g["s"], (ph, ph, pw, pw), g["d"])
+    w_col = w.reshape(w.shape[0], -1)
+    w_aug = w_col if b is None else np.hstack([w_col, b[:, None]])
+    y = direct.forward(x, w_aug, geo)
+    if not direct.supports_backward(geo):
+        return (y, None, None, None)
+    return (y,) + direct.backward(x, w_col, dy, geo, has_bias=b is not None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(24))
+def test_direct_conv_matches_the_references(seed, dtype):
+    """Odd sizes, kernels 1-7, strides 1-3, padding 0-3, dilation 1-2, with and without bias;
+    channel counts that fill one vector, two, or leave a ragged last block."""
+    g = conv_geometry(seed)
+    if seed % 3 == 0:
+        g["s"] = (1, 1)                             # more stride-1 cases, for the backward
+    rng = np.random.default_rng(500 + seed)
+    C = int(rng.choice([1, 3, 17]))
+    Fo = int(rng.choice([5, 16, 33, 40]))
+    x = rng.standard_normal((g["N"], C, g["H"], g["W"])).astype(dtype)
+    w = rng.standard_normal((Fo, C, *g["k"])).astype(dtype)
+    b = rng.standard_normal(Fo).astype(dtype) if seed % 2 else None
+    expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
+    dy = rng.standard_normal(expected.shape).astype(dtype)
+    y, dx, dw, db = _direct_conv(x, w, b, g, dy)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y, expected, **tol)
+    if dx is None:
+        assert g["s"] != (1, 1) or max(g["p"][0] - (g["k"][0] - 1) * g["d"][0],
+                                        g["p"][1] - (g["k"][1] - 1) * g["d"][1]) > 0
+        return
+    assert dx.dtype == dw.dtype == dtype
+    for got, want in zip((dx, dw.reshape(w.shape), db),
+                         ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
+        if got is not None:
+            np.testing.assert_allclose(got, want, **tol)
+
+
+def test_backward_without_dx_or_dw_and_the_empty_batch():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 8, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((16, 8, 3, 3)).astype(np.float32)
+    geo = geometry.conv_output(6, 6, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1))
+    dy = rng.standard_normal((3, 16, 6, 6)).astype(np.float32)
+    dx, dw, db = direct.backward(x, w.reshape(16, -1), dy, geo, need_dx=False, has_bias=True)
+    assert dx is None and dw.shape == (16, 72)
+    np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)), rtol=1e-5)
+    dx, dw, db = direct.backward(x, w.reshape(16, -1), dy, geo, need_dw=False)
+    assert dw is None and db is None and dx.shape == x.shape
+    empty = np.zeros((0, 8, 6, 6), np.float32)
+    assert direct.forward(empty, w.reshape(16, -1), geo).shape == (0, 16, 6, 6)
+    dx, dw, db = direct.backward(empty, w.reshape(16, -1), np.zeros((0, 16, 6, 6), np.float32),
+                                 geo, has_bias=True)
+    assert dx.shape == empty.shape and not dw.any() and not db.any()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_conv2d_takes_the_direct_path_for_wide_filters_and_both_paths_agree(monkeypatch, threads):
+    """conv2d picks the direct path when a filter has at least MIN_TAPS taps; forcing the other
+    path gives the same values and gradients (conv2d, conv2d_relu and conv2d_prelu)."""
+    tr.set_num_threads(threads)
+    calls = []
+    original = direct.forward
+    monkeypatch.setattr(direct, "forward", lambda *a, **k: calls.append(1) or original(*a, **k))
+    rng = np.random.default_rng(7)
+    x0 = rng.standard_normal((9, 8, 7, 6))
+    w0 = rng.standard_normal((20, 8, 3, 3))
+    b0 = rng.standard_normal(20)
+    s0 = rng.uniform(-0.5, 0.5, 20)
+
+    def run():
+        out = []
+        for op in ("conv2d", "conv2d_relu", "conv2d_prelu"):
+            x, w, b, s = (tr.Tensor(v, requires_grad=True) for v in (x0, w0, b0, s0))
+            y = (F.conv2d_prelu(x, w, b, s, padding=1) if op == "conv2d_prelu"
+                 else getattr(F, op)(x, w, b, padding=1))
+            (y * y).sum().backward()
+            out += [y.data, x.grad, w.grad, b.grad] + ([s.grad] if op == "conv2d_prelu" else [])
+        return out
+
+    direct_results = run()
+    assert len(calls) == 3                                  # 8·3·3 = 72 >= MIN_TAPS
+    monkeypatch.setattr(direct, "MIN_TAPS", 10 ** 9)
+    for got, want in zip(direct_results, run()):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    assert len(calls) == 3                                  # the im2col path this time
+    tr.set_num_threads(2)
+
+
+def test_direct_path_runs_with_numba_disabled(tmp_path):
+    """With NUMBA_DISABLE_JIT=1 the drivers are plain Python and the tile is its NumPy twin."""
+    script = textwrap.dedent("""
+        import numba, numpy as np, tinyrect as tr
+        from tinyrect import functional as F
+        from tinyrect.kernels import direct, microkernel, reference as ref
+        assert numba.config.DISABLE_JIT and direct._tile1 is microkernel.tile_reference
+        rng = np.random.default_rng(0)
+        x = tr.Tensor(rng.standard_normal((2, 8, 5, 4)), requires_grad=True)
+        w = tr.Tensor(rng.standard_normal((3, 8, 3, 3)), requires_grad=True)
+        from tinyrect.functional.geometry import conv_output
+        assert direct.suits(8, conv_output(5, 4, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1)))
+        y = F.conv2d(x, w, padding=1)
+        assert np.allclose(y.data, ref.conv2d_reference(x.data, w.data, None, (1, 1), (1, 1)))
+        tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x, w])
+        print("ok")
+    """)
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
