@@ -98,7 +98,8 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
     parents = (x, weight) if bias is None else (x, weight, bias)
     fused = _Fused(rectifier, x.shape[0], weight.shape[0], g, dtype)
     path = _direct if _direct.suits(x.shape[1], g) else _fast          # which fast path
-    y = path.forward(xd, w_aug, g, fused.epilogue)                         # Y = W_col·X_col + b
+    relu = fused.kind == "relu"                       # ReLU is applied as each output is written
+    y = path.forward(xd, w_aug, g, fused.epilogue, relu=relu)              # Y = W_col·X_col + b
     out = fused.output(y)
     parents += fused.parents
 
@@ -109,7 +110,7 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
         back = _direct if path is _direct and _direct.supports_backward(g) else _fast
         dx, dw, db = back.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
                                     need_dw=weight.requires_grad, has_bias=bias is not None,
-                                    prologue=fused.prologue(out))
+                                    relu_out=out if relu else None)
         grads = [None if dx is None else dx.astype(x.dtype, copy=False),
                  None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)]
         if bias is not None:
@@ -120,16 +121,16 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
 
 
 class _Fused:
-    """The rectifier fused into _convolve: its per-chunk forward (epilogue) and the start of the
-    backward (rectifier_backward, or per chunk: prologue), the formulas of conv2d_relu/_prelu."""
+    """The rectifier fused into _convolve. ReLU needs nothing here: the kernels apply it as they
+    write each output and fold 1[out > 0] into dY as they read it (`relu`, `relu_out`). PReLU:
+    its per-chunk forward (epilogue) and the start of its backward (rectifier_backward), the
+    formulas of conv2d_prelu."""
 
     def __init__(self, rectifier, N, F, g, dtype):
         self.kind = "conv2d" if rectifier is None else "relu" if isinstance(rectifier, str) else "prelu"
         self.shape4 = (F, g.Ho, g.Wo)
         self.parents, self.epilogue, self.out = (), None, None
-        if self.kind == "relu":
-            self.epilogue = lambda yc, n0, n1: np.maximum(yc, 0, out=yc)            # out = Y⁺
-        elif self.kind == "prelu":
+        if self.kind == "prelu":
             slopes = rectifier
             if slopes.size not in (1, F):
                 raise ValueError(f"conv2d_prelu: slopes must have 1 or {F} elements (one per "
@@ -151,14 +152,6 @@ class _Fused:
         if self.kind != "prelu":
             return dout, None
         return _rect.prelu_backward_4d(y, self.a, dout.reshape(y.shape))
-
-    def prologue(self, out):
-        """ReLU: prologue(dout_chunk, n0, n1) -> dY_chunk, for kernels/conv.py's backward."""
-        if self.kind != "relu":
-            return None
-        o = out.reshape(out.shape[0], self.shape4[0], -1)
-        return lambda d, n0, n1: np.multiply(d, o[n0:n1] > 0, out=_fast.buffer(      # dY =
-            "dy_relu", d.size, d.dtype).reshape(d.shape))                           # dout·1[out>0]
 
     def slope_grad(self, da) -> tuple:
         if self.kind != "prelu":

@@ -31,6 +31,7 @@ from tinyrect.kernels import microkernel as _mk
 from tinyrect.kernels.conv import buffer, chunks
 
 PB = _mk.PB
+_NO_MASK = {np.dtype(t).char: np.zeros((0, 1), t) for t in (np.float32, np.float64)}
 if numba.config.DISABLE_JIT:        # plain Python: the NumPy twin of the tile
     _tile1 = _tile2 = _mk.tile_reference
 else:
@@ -46,75 +47,117 @@ def _tile(nv, x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, a
 
 
 @njit(cache=True, nogil=True)
-def pad_sample(x, n, pt, pl, xs):
-    """xs[:, pt:pt+H, pl:pl+W] = x[n]; xs's border stays as it is (zero: see the callers)."""
+def pad_sample(x, n, pt, pl, xs, mask):
+    """xs[:C, pt:pt+H, pl:pl+W] = x[n] (times 1[mask[n] > 0] when mask has entries: ReLU's
+    derivative, folded into the copy); xs's border stays as it is (zero: see the callers).
+    Flat views and unsigned offsets, as in kernels/im2col.py (it lets LLVM vectorize)."""
     C, H, W = x.shape[1], x.shape[2], x.shape[3]
+    Hb, Wb = xs.shape[1], xs.shape[2]
+    xf, sf, mf = x.reshape(x.size), xs.reshape(xs.size), mask.reshape(mask.size)
+    zero = x.dtype.type(0)
+    u = np.uint64
     for c in range(C):
         for h in range(H):
-            for w in range(W):
-                xs[c, pt + h, pl + w] = x[n, c, h, w]
+            src = u(((n * C + c) * H + h) * W)
+            dst = u((c * Hb + pt + h) * Wb + pl)
+            if mask.size:
+                for w in range(u(W)):
+                    sf[dst + w] = xf[src + w] if mf[src + w] > zero else zero
+            else:
+                for w in range(u(W)):
+                    sf[dst + w] = xf[src + w]
 
 
 @njit(cache=True, nogil=True)
-def forward_tiles(x, pt, pl, xs, wt, bias, y, taps, pixels, nv, fb):
-    """y[n, f, q] = bias[f] + Σ_t wt[t, f] · xs.flat[taps[t] + pixels[q]] for each sample n of
-    x (n, C, H, W), xs (C, Hb, Wb) being the sample zero-padded by pt rows, pl columns.
+def _clear(xs, C):
+    """Zero planes [0, C) of the padded sample(s), and fill the rest (the plane of ones that
+    the bias tap reads) with 1."""
+    planes, plane = xs.shape[-3], xs.shape[-2] * xs.shape[-1]
+    flat = xs.reshape(xs.size)
+    for k in range(xs.size // plane):
+        flat[k * plane:(k + 1) * plane] = 0 if k % planes < C else 1
 
-    wt (T, Fp) packed filters, Fp a multiple of fb; y (n, F, P); pixels: P rounded up to PB,
-    repeating the last pixel."""
+
+@njit(cache=True, nogil=True)
+def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
+    """y[n, f, q] = Σ_t wt[t, f] · xs.flat[taps[t] + pixels[q]] (then max(0, ·) if relu) for each
+    sample n of x (n, C, H, W), xs (C or C + 1, Hb, Wb) being the sample zero-padded by pt rows
+    and pl columns, and, if it has one more plane, a plane of ones for the bias tap.
+
+    wt (T, Fp) packed filters (the bias as one more row), Fp a multiple of fb; y (n, F, P);
+    pixels: P rounded up to PB, repeating the last pixel; mask: see pad_sample."""
     F, P = y.shape[1], y.shape[2]
     T, Fp = wt.shape
-    xs[...] = 0
+    _clear(xs, x.shape[1])
     xf, wf, yf = xs.reshape(xs.size), wt.reshape(wt.size), y.reshape(y.size)
     acc = np.empty(PB * fb, dtype=xs.dtype)
+    zero = xs.dtype.type(0)
+    u = np.uint64
     for n in range(x.shape[0]):
-        pad_sample(x, n, pt, pl, xs)
+        pad_sample(x, n, pt, pl, xs, mask)
         for q0 in range(0, P, PB):
             cols = pixels[q0:q0 + PB]
-            m = min(PB, P - q0)
+            m = u(min(PB, P - q0))
             for f0 in range(0, F, fb):
                 _tile(nv, xf, wf, acc, taps, T, 0, cols, Fp, f0, 0, fb, 0)
                 for f in range(f0, min(F, f0 + fb)):
-                    b = bias[f]
-                    out = (n * F + f) * P + q0
-                    for p in range(m):
-                        yf[out + p] = acc[p * fb + f - f0] + b
+                    out, a = u((n * F + f) * P + q0), u(f - f0)
+                    if relu:
+                        for p in range(m):
+                            yf[out + p] = max(acc[p * u(fb) + a], zero)
+                    else:
+                        for p in range(m):
+                            yf[out + p] = acc[p * u(fb) + a]
 
 
 @njit(cache=True, nogil=True)
-def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, pixels, nv, fb):
-    """dwt[t, f] += Σ_n Σ_q g[n, f, q] · xs.flat[pixels[q] + taps[t]] (dWᵀ of the chunk), xs being
-    sample n of x zero-padded as in forward_tiles.
+def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, rows, nv, fb, mask):
+    """dwt[t, f] += Σ_n Σ_q dY[n, f, q] · xs_n.flat[pixels[q] + taps[t]] (dWᵀ of the chunk; the
+    bias tap reads the plane of ones, so its row is db), xs_n being sample n of x padded as in
+    forward_tiles; dY = g, times 1[mask > 0] when mask has entries (ReLU's derivative).
 
-    gt (P, Fp) is scratch for dYᵀ of one sample (channels beyond F stay zero); dwt (T rounded up
-    to PB, Fp); taps rounded up to PB like dwt (repeating the last tap); pixels: exactly P."""
+    The samples go S at a time (S = len(xs)): xs (S, C + bias, Hb, Wb) holds S padded samples
+    and gt (S·P, Fp) their dYᵀ (channels beyond F zero), so one tile sums over S·P pixels:
+    rows = pixels + s·(C + bias)·Hb·Wb for s < S. dwt (taps rounded up to PB, Fp); taps
+    rounded up to PB like dwt (repeating the last tap)."""
     F, P = g.shape[1], g.shape[2]
     Tp, Fp = dwt.shape
-    xs[...] = 0
+    S = xs.shape[0]
+    _clear(xs, x.shape[1])
     gt[...] = 0
     xf, gf, df = xs.reshape(xs.size), gt.reshape(gt.size), dwt.reshape(dwt.size)
-    for n in range(x.shape[0]):
-        pad_sample(x, n, pt, pl, xs)
-        for f in range(F):
-            for q in range(P):
-                gt[q, f] = g[n, f, q]
+    mf = mask.reshape(mask.size)
+    zero = x.dtype.type(0)
+    for n0 in range(0, x.shape[0], S):
+        m = min(S, x.shape[0] - n0)
+        for s in range(m):
+            pad_sample(x, n0 + s, pt, pl, xs[s], mask[:0])
+            for f in range(F):
+                src = ((n0 + s) * F + f) * P
+                for q in range(P):
+                    v = g[n0 + s, f, q]
+                    gt[s * P + q, f] = v if mask.size == 0 or mf[src + q] > zero else zero
         for t0 in range(0, Tp, PB):
-            rows = taps[t0:t0 + PB]
+            cols = taps[t0:t0 + PB]
             for f0 in range(0, Fp, fb):
-                _tile(nv, xf, gf, df, pixels, P, 0, rows, Fp, f0, t0 * Fp + f0, Fp, 1)
+                _tile(nv, xf, gf, df, rows, m * P, 0, cols, Fp, f0, t0 * Fp + f0, Fp, 1)
 
 
 _offsets_cache: dict = {}
 
 
-def offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo):
+def offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias=False):
     """(taps, pixels): where each tap (c, i, j) and each output pixel's patch start in a padded
     (C, Hb, Wb) sample, as int64 offsets (X_col[t, q] = sample.flat[taps[t] + pixels[q]]), both
-    extended to a multiple of PB entries by repeating the last one. Kept per geometry."""
-    key = (C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo)
+    extended to a multiple of PB entries by repeating the last one. With bias, one more tap
+    at the start of the plane of ones after the C planes (the im2col path's row of ones).
+    Kept per geometry."""
+    key = (C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias)
     if key not in _offsets_cache:
         c, i, j = np.meshgrid(np.arange(C), np.arange(kh), np.arange(kw), indexing="ij")
         taps = ((c * Hb + i * dh) * Wb + j * dw).reshape(-1)
+        if bias:
+            taps = np.append(taps, C * Hb * Wb)
         ho, wo = np.meshgrid(np.arange(Ho), np.arange(Wo), indexing="ij")
         pixels = (ho * sh * Wb + wo * sw).reshape(-1)
         _offsets_cache[key] = (_rounded(taps.astype(np.int64)), _rounded(pixels.astype(np.int64)))
@@ -148,6 +191,7 @@ def padded_size(H, W, geometry) -> tuple:
             max(pw + W, (Wo - 1) * sw + (kw - 1) * dw + 1))
 
 
+GROUP_PIXELS = 256  # a weight-gradient tile sums over this many output pixels (whole samples)
 MIN_TAPS = 64   # fewer taps per filter (C·kh·kw) than this: the im2col path is faster
 
 
@@ -168,24 +212,24 @@ def _split(N: int) -> list:
     return chunks(N, 1 << 16)
 
 
-def forward(x, w_aug, geometry, epilogue=None):
+def forward(x, w_aug, geometry, epilogue=None, relu=False):
     """y = conv2d(x) + b as (N, F, Ho, Wo), chunks of the batch in parallel (kernels/conv.py's
-    forward, same arguments: w_aug is W_col, or [W_col | b] when there is a bias)."""
+    forward, same arguments: w_aug is W_col, or [W_col | b] when there is a bias; relu: y⁺)."""
     N, C, H, W = x.shape
     F = w_aug.shape[0]
-    K = C * geometry.kh * geometry.kw
-    bias = w_aug[:, K].copy() if w_aug.shape[1] > K else np.zeros(F, x.dtype)
+    has_bias = w_aug.shape[1] > C * geometry.kh * geometry.kw
     nv, fb = block(F, x.dtype)
-    wt = pack(w_aug[:, :K], fb)
+    wt = pack(w_aug, fb)                                   # the bias is the last row
     Hb, Wb = padded_size(H, W, geometry)
-    taps, pixels = offsets(C, Hb, Wb, *geometry[:4], *geometry[6:])
+    taps, pixels = offsets(C, Hb, Wb, *geometry[:4], *geometry[6:], bias=has_bias)
     y = np.empty((N, F, geometry.Ho * geometry.Wo), dtype=x.dtype)
+    planes = C + has_bias
 
     def chunk(bounds):
         n0, n1 = bounds
-        xs = buffer("xpad", C * Hb * Wb, x.dtype).reshape(C, Hb, Wb)
-        forward_tiles(x[n0:n1], geometry.ph, geometry.pw, xs, wt, bias, y[n0:n1], taps,
-                      pixels, nv, fb)
+        xs = buffer("xpad", planes * Hb * Wb, x.dtype).reshape(planes, Hb, Wb)
+        forward_tiles(x[n0:n1], geometry.ph, geometry.pw, xs, wt, y[n0:n1], taps, pixels, nv,
+                      fb, relu, _NO_MASK[x.dtype.char])
         if epilogue is not None:
             epilogue(y[n0:n1], n0, n1)
 
@@ -193,19 +237,24 @@ def forward(x, w_aug, geometry, epilogue=None):
     return y.reshape(N, F, geometry.Ho, geometry.Wo)
 
 
-def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False, prologue=None):
+def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False,
+             relu_out=None):
     """(dx, dW_col, db) with the same arguments and results as kernels/conv.py's backward
-    (stride 1 only: `supports_backward`)."""
+    (stride 1 only: `supports_backward`). relu_out: the output of a fused ReLU, whose
+    derivative 1[out > 0] multiplies dout on the way (in the copies the tiles read)."""
     N, C, H, W = x.shape
     F, K = w_col.shape
     kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
     P = Ho * Wo
     dout = np.ascontiguousarray(dout).reshape(N, F, P)
+    mask = _NO_MASK[x.dtype.char] if relu_out is None else relu_out.reshape(N, F * P)
     nv, fb = block(F, x.dtype)
     Fp = -(-F // fb) * fb
     Hb, Wb = padded_size(H, W, geometry)
-    taps, pixels = offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo)
-    pixels = pixels[:P]
+    planes = C + has_bias
+    taps, pixels = offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias=has_bias)
+    S = max(1, min(N, GROUP_PIXELS // P))           # samples per weight-gradient tile
+    rows = (pixels[:P][None, :] + planes * Hb * Wb * np.arange(S)[:, None]).reshape(-1)
     # dX: the forward of dY (padded by (k-1)·d - p) with the filters turned and transposed
     nvx, fbx = block(C, x.dtype)
     turned = w_col.reshape(F, C, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
@@ -213,27 +262,30 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     gt_, gl = (kh - 1) * dh - ph, (kw - 1) * dw - pw
     gH, gW = max(gt_ + Ho, H + (kh - 1) * dh), max(gl + Wo, W + (kw - 1) * dw)
     gtaps, gpixels = offsets(F, gH, gW, kh, kw, 1, 1, dh, dw, H, W)
-    no_bias = np.zeros(C, x.dtype)
     dx = np.empty((N, C, H * W), dtype=x.dtype) if need_dx else None
 
     def chunk(bounds):
         n0, n1 = bounds
-        g = dout[n0:n1] if prologue is None else prologue(dout[n0:n1], n0, n1)   # dY of the chunk
-        dwt = None
+        g = dout[n0:n1]                                     # dout of the chunk (dY if no ReLU)
+        m = mask[n0:n1] if mask.size else mask
+        dwt = db = None
         if need_dw:
-            xs = buffer("xpad", C * Hb * Wb, x.dtype).reshape(C, Hb, Wb)
-            gt = buffer("dy_t", P * Fp, x.dtype).reshape(P, Fp)
+            xs = buffer("xpad", S * planes * Hb * Wb, x.dtype).reshape(S, planes, Hb, Wb)
+            gt = buffer("dy_t", S * P * Fp, x.dtype).reshape(S * P, Fp)
             dwt = np.zeros((len(taps), Fp), dtype=x.dtype)
-            weight_grad_tiles(x[n0:n1], ph, pw, xs, g, gt, dwt, taps, pixels, nv, fb)
+            weight_grad_tiles(x[n0:n1], ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, m)
+        elif has_bias:                                      # db = Σ dY without dW
+            db = (g if not m.size else g * (m.reshape(g.shape) > 0)).sum(axis=(0, 2))
         if need_dx:
             gs = buffer("dypad", F * gH * gW, x.dtype).reshape(F, gH, gW)
-            forward_tiles(g.reshape(n1 - n0, F, Ho, Wo), gt_, gl, gs, wt_x, no_bias, dx[n0:n1],
-                          gtaps, gpixels, nvx, fbx)
-        return dwt, (g.sum(axis=(0, 2)) if has_bias else None)
+            forward_tiles(g.reshape(n1 - n0, F, Ho, Wo), gt_, gl, gs, wt_x, dx[n0:n1], gtaps,
+                          gpixels, nvx, fbx, False, m)
+        return dwt, db
 
     parts = parallel_map(chunk, _split(N))
     if not parts:                                                          # an empty batch
         parts = [(np.zeros((len(taps), Fp), x.dtype), np.zeros(F, x.dtype))]
-    dw = sum(p[0] for p in parts)[:K, :F].T if need_dw else None
-    db = sum(p[1] for p in parts) if has_bias else None
+    dwt = sum(p[0] for p in parts) if need_dw else None
+    dw = dwt[:K, :F].T if need_dw else None
+    db = (dwt[K, :F].copy() if need_dw else sum(p[1] for p in parts)) if has_bias else None
     return (None if dx is None else dx.reshape(N, C, H, W)), dw, db
