@@ -20,29 +20,31 @@ from test_kernels import conv_geometry
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("nv", [1, 2])
-@pytest.mark.parametrize("accumulate", [0, 1])
-def test_tile_matches_its_numpy_twin(dtype, nv, accumulate):
-    """Random gathers (rows, cols), a strided slab of a, a strided tile of out, with and without
-    accumulating into out; the entries of out outside the tile stay as they were."""
-    rng = np.random.default_rng(nv + 10 * accumulate)
+@pytest.mark.parametrize("mode", [0, 1, 2, 3])
+def test_tile_matches_its_numpy_twin(dtype, nv, mode):
+    """Random gathers (rows, cols), a strided slab of a, a strided tile of out: overwritten,
+    accumulated into, or written transposed (all channels or the first few; with ReLU); the
+    entries of out outside the tile stay as they were."""
+    rng = np.random.default_rng(nv + 10 * mode)
     fb = nv * mk.lanes(dtype)
-    for n in (0, 1, 7, 40):
+    for n, nf in ((0, fb), (1, fb), (7, 3), (40, fb - 1), (40, fb)):
         x = rng.standard_normal(300).astype(dtype)
         rows = rng.integers(0, 150, size=max(n, 1)).astype(np.int64)
         cols = rng.integers(0, 150, size=mk.PB).astype(np.int64)
         astride, abase = fb + 3, 5
         a = rng.standard_normal(abase + max(n, 1) * astride + fb).astype(dtype)
-        ostride, obase = fb + 2, 4
-        out = rng.standard_normal(obase + mk.PB * ostride + 3).astype(dtype)
+        ostride, obase = (fb + 2, 4) if mode < 2 else (mk.PB + 3, 6)
+        out = rng.standard_normal(obase + max(mk.PB, fb) * ostride + 3).astype(dtype)
         want = out.copy()
-        mk.tile_reference(x, a, want, rows, n, 0, cols, astride, abase, obase, ostride, nv,
-                          accumulate)
+        mk.tile_reference(x, a, want, rows, n, 0, cols, astride, abase, obase, ostride, nv, mode,
+                          nf)
         got = out.copy()
-        direct._tile(nv, x, a, got, rows, n, 0, cols, astride, abase, obase, ostride, accumulate)
+        direct._tile(nv, x, a, got, rows, n, 0, cols, astride, abase, obase, ostride, mode, nf)
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-        if n == 0 and not accumulate:
-            assert not got[obase:obase + fb].any()        # an empty sum is zero
+        assert (got != out).sum() <= mk.PB * fb                 # nothing outside the tile
+        if n == 0 and mode != 1:
+            assert not got[obase:obase + (fb if mode < 2 else mk.PB)].any()   # empty sum: 0
 
 
 def _direct_conv(x, w, b, g, dy):

@@ -39,11 +39,12 @@ else:
 
 
 @njit(cache=True, nogil=True)
-def _tile(nv, x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, accumulate):
+def _tile(nv, x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, mode, nf):
+    """The tile of microkernel.py with nv vectors of channels (arguments: tile_reference)."""
     if nv == 1:
-        _tile1(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv, accumulate)
+        _tile1(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv, mode, nf)
     else:
-        _tile2(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv, accumulate)
+        _tile2(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv, mode, nf)
 
 
 @njit(cache=True, nogil=True)
@@ -81,8 +82,8 @@ def _clear(xs, C):
 @njit(cache=True, nogil=True)
 def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
     """y[n, f, q] = Σ_t wt[t, f] · xs.flat[taps[t] + pixels[q]] (then max(0, ·) if relu) for each
-    sample n of x (n, C, H, W), xs (C or C + 1, Hb, Wb) being the sample zero-padded by pt rows
-    and pl columns, and, if it has one more plane, a plane of ones for the bias tap.
+    sample n of x (n, C, H, W), xs[0] (C or C + 1, Hb, Wb) being the sample zero-padded by pt
+    rows and pl columns, and, if it has one more plane, a plane of ones for the bias tap.
 
     wt (T, Fp) packed filters (the bias as one more row), Fp a multiple of fb; y (n, F, P);
     pixels: P rounded up to PB, repeating the last pixel; mask: see pad_sample."""
@@ -94,20 +95,21 @@ def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
     zero = xs.dtype.type(0)
     u = np.uint64
     for n in range(x.shape[0]):
-        pad_sample(x, n, pt, pl, xs, mask)
+        pad_sample(x, n, pt, pl, xs[0], mask)
         for q0 in range(0, P, PB):
             cols = pixels[q0:q0 + PB]
-            m = u(min(PB, P - q0))
+            m = min(PB, P - q0)
             for f0 in range(0, F, fb):
-                _tile(nv, xf, wf, acc, taps, T, 0, cols, Fp, f0, 0, fb, 0)
+                if m == PB:                 # a full tile: stored transposed, straight into y
+                    _tile(nv, xf, wf, yf, taps, T, 0, cols, Fp, f0, (n * F + f0) * P + q0, P,
+                          3 if relu else 2, min(fb, F - f0))
+                    continue
+                _tile(nv, xf, wf, acc, taps, T, 0, cols, Fp, f0, 0, fb, 0, fb)
                 for f in range(f0, min(F, f0 + fb)):
                     out, a = u((n * F + f) * P + q0), u(f - f0)
-                    if relu:
-                        for p in range(m):
-                            yf[out + p] = max(acc[p * u(fb) + a], zero)
-                    else:
-                        for p in range(m):
-                            yf[out + p] = acc[p * u(fb) + a]
+                    for p in range(u(m)):
+                        v = acc[p * u(fb) + a]
+                        yf[out + p] = max(v, zero) if relu else v
 
 
 @njit(cache=True, nogil=True)
@@ -127,20 +129,25 @@ def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, rows, nv, fb, mask):
     gt[...] = 0
     xf, gf, df = xs.reshape(xs.size), gt.reshape(gt.size), dwt.reshape(dwt.size)
     mf = mask.reshape(mask.size)
+    gf_in = g.reshape(g.size)
     zero = x.dtype.type(0)
+    u = np.uint64
     for n0 in range(0, x.shape[0], S):
         m = min(S, x.shape[0] - n0)
         for s in range(m):
             pad_sample(x, n0 + s, pt, pl, xs[s], mask[:0])
-            for f in range(F):
-                src = ((n0 + s) * F + f) * P
-                for q in range(P):
-                    v = g[n0 + s, f, q]
-                    gt[s * P + q, f] = v if mask.size == 0 or mf[src + q] > zero else zero
+            for f in range(F):                           # gt[s·P + q, f] = dY[n0 + s, f, q]
+                src, dst = u(((n0 + s) * F + f) * P), u(s * P * Fp + f)
+                if mask.size:
+                    for q in range(u(P)):
+                        gf[dst + q * u(Fp)] = gf_in[src + q] if mf[src + q] > zero else zero
+                else:
+                    for q in range(u(P)):
+                        gf[dst + q * u(Fp)] = gf_in[src + q]
         for t0 in range(0, Tp, PB):
             cols = taps[t0:t0 + PB]
             for f0 in range(0, Fp, fb):
-                _tile(nv, xf, gf, df, rows, m * P, 0, cols, Fp, f0, t0 * Fp + f0, Fp, 1)
+                _tile(nv, xf, gf, df, rows, m * P, 0, cols, Fp, f0, t0 * Fp + f0, Fp, 1, fb)
 
 
 _offsets_cache: dict = {}
@@ -227,7 +234,7 @@ def forward(x, w_aug, geometry, epilogue=None, relu=False):
 
     def chunk(bounds):
         n0, n1 = bounds
-        xs = buffer("xpad", planes * Hb * Wb, x.dtype).reshape(planes, Hb, Wb)
+        xs = buffer("xpad", planes * Hb * Wb, x.dtype).reshape(1, planes, Hb, Wb)
         forward_tiles(x[n0:n1], geometry.ph, geometry.pw, xs, wt, y[n0:n1], taps, pixels, nv,
                       fb, relu, _NO_MASK[x.dtype.char])
         if epilogue is not None:
@@ -277,7 +284,7 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
         elif has_bias:                                      # db = Σ dY without dW
             db = (g if not m.size else g * (m.reshape(g.shape) > 0)).sum(axis=(0, 2))
         if need_dx:
-            gs = buffer("dypad", F * gH * gW, x.dtype).reshape(F, gH, gW)
+            gs = buffer("dypad", F * gH * gW, x.dtype).reshape(1, F, gH, gW)
             forward_tiles(g.reshape(n1 - n0, F, Ho, Wo), gt_, gl, gs, wt_x, dx[n0:n1], gtaps,
                           gpixels, nvx, fbx, False, m)
         return dwt, db

@@ -40,18 +40,26 @@ def lanes(dtype) -> int:
     return VECTOR_BYTES // np.dtype(dtype).itemsize
 
 
-def tile_reference(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv,
-                   accumulate):
+def tile_reference(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv, mode,
+                   nf):
     """The tile in NumPy: gather the (n, PB) patch matrix, one product with the (n, FB) slab of a.
 
-    out[obase + p·ostride + f] (+)= Σ_i x[xbase + rows[i] + cols[p]] · a[abase + i·astride + f]
+        S[p, f] = Σ_i x[xbase + rows[i] + cols[p]] · a[abase + i·astride + f]   (p < PB, f < FB)
+
+    mode 0: out[obase + p·ostride + f] = S[p, f]     mode 2: out[obase + f·ostride + p] = S[p, f]
+    mode 1: out[obase + p·ostride + f] += S[p, f]    mode 3: the same as 2 with max(0, S[p, f])
+    (modes 2-3 write the tile transposed, only the channels f < nf: an output (F, pixels) block).
     """
     fb = nv * lanes(a.dtype)
     patches = x[xbase + rows[:n, None] + cols[None, :PB]]                      # (n, PB)
     slab = a[abase + np.arange(n)[:, None] * astride + np.arange(fb)[None, :]]  # (n, FB)
-    idx = obase + np.arange(PB)[:, None] * ostride + np.arange(fb)[None, :]
-    prod = patches.T @ slab
-    out[idx] = out[idx] + prod if accumulate else prod
+    S = patches.T @ slab
+    if mode < 2:
+        idx = obase + np.arange(PB)[:, None] * ostride + np.arange(fb)[None, :]
+        out[idx] = out[idx] + S if mode == 1 else S
+    else:
+        idx = obase + np.arange(nf)[:, None] * ostride + np.arange(PB)[None, :]
+        out[idx] = np.maximum(S[:, :nf].T, 0) if mode == 3 else S[:, :nf].T
 
 
 def _make_tile(nv: int):
@@ -59,12 +67,12 @@ def _make_tile(nv: int):
 
     @intrinsic
     def tile(typingctx, x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv_,
-             accumulate):
+             mode, nf):
         if not (isinstance(x, types.Array) and x.dtype == a.dtype == out.dtype
                 and x.dtype in (types.float32, types.float64)):
             return None
         sig = types.void(x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, nv_,
-                         accumulate)
+                         mode, nf)
         return sig, lambda context, builder, s, args: _codegen(context, builder, s, args, nv)
 
     return tile
@@ -73,7 +81,7 @@ def _make_tile(nv: int):
 def _codegen(context, builder, sig, args, nv):
     from llvmlite import ir
 
-    xa, aa, oa, ra, n, xbase, ca, astride, abase, obase, ostride, _, accumulate = args
+    xa, aa, oa, ra, n, xbase, ca, astride, abase, obase, ostride, _, mode, nf = args
     data = [context.make_array(sig.args[k])(context, builder, v).data
             for k, v in ((0, xa), (1, aa), (2, oa), (3, ra), (6, ca))]
     xp, ap, op, rp, cp = data
@@ -97,7 +105,7 @@ def _codegen(context, builder, sig, args, nv):
     # the accumulators: zero, or the tile's current values when accumulating
     accs = [[cgutils.alloca_once_value(builder, ir.Constant(vty, None)) for _ in range(nv)]
             for _ in range(PB)]
-    with builder.if_then(builder.icmp_unsigned("!=", accumulate, ir.Constant(accumulate.type, 0))):
+    with builder.if_then(builder.icmp_signed("==", mode, ir.Constant(mode.type, 1))):
         for p in range(PB):
             for v in range(nv):
                 builder.store(builder.load(vector_at(op, out_at[p][v]), align=4), accs[p][v])
@@ -115,10 +123,42 @@ def _codegen(context, builder, sig, args, nv):
             for v in range(nv):
                 acc = accs[p][v]
                 builder.store(builder.call(fma, [xs, slab[v], builder.load(acc)]), acc)
+    with builder.if_else(builder.icmp_signed("<", mode, ir.Constant(mode.type, 2))) as (plain, turned):
+        with plain:                                        # modes 0, 1: vectors of channels
+            for p in range(PB):
+                for v in range(nv):
+                    builder.store(builder.load(accs[p][v]), vector_at(op, out_at[p][v]), align=4)
+        with turned:                                       # modes 2, 3: vectors of pixels
+            _store_transposed(builder, accs, op, obase, ostride, mode, nf, L, fty)
+    return context.get_dummy_value()
+
+
+def _store_transposed(builder, accs, op, obase, ostride, mode, nf, L, fty):
+    """out[obase + f·ostride + p] = S[p, f] (max(0, ·) in mode 3) for f < nf: the sums go to a
+    PB × FB block on the stack, then the PB sums of each channel f are read back as one
+    vector and stored with one instruction."""
+    from llvmlite import ir
+
+    i64 = ir.IntType(64)
+    nv, fb = len(accs[0]), len(accs[0]) * L
+    vty, pty = ir.VectorType(fty, L), ir.VectorType(fty, PB)
+    block = cgutils.alloca_once(builder, fty, size=PB * fb)
     for p in range(PB):
         for v in range(nv):
-            builder.store(builder.load(accs[p][v]), vector_at(op, out_at[p][v]), align=4)
-    return context.get_dummy_value()
+            at = builder.gep(block, [ir.Constant(i64, p * fb + v * L)])
+            builder.store(builder.load(accs[p][v]), builder.bitcast(at, vty.as_pointer()), align=4)
+    relu = builder.icmp_signed("==", mode, ir.Constant(mode.type, 3))
+    zero = ir.Constant(pty, None)
+    with cgutils.for_range(builder, nf) as loop:
+        f = loop.index
+        vec = ir.Constant(pty, ir.Undefined)
+        for p in range(PB):
+            value = builder.load(builder.gep(block, [builder.add(f, ir.Constant(i64, p * fb))]))
+            vec = builder.insert_element(vec, value, ir.Constant(ir.IntType(32), p))
+        rectified = builder.select(builder.fcmp_ordered(">", vec, zero), vec, zero)
+        vec = builder.select(relu, rectified, vec)
+        at = builder.add(obase, builder.mul(f, ostride))
+        builder.store(vec, builder.bitcast(builder.gep(op, [at]), pty.as_pointer()), align=4)
 
 
 tile1 = _make_tile(1)   # FB = one vector: 16 float32 / 8 float64 channels
