@@ -163,3 +163,10 @@ def test_direct_path_runs_with_numba_disabled(tmp_path):
                             text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_bench_names_the_path_each_shape_takes():
+    from tinyrect.commands.bench import conv_path
+
+    assert conv_path(16, 8, 3) == "direct" and conv_path(64, 4, 3) == "direct"
+    assert conv_path(3, 32, 3) == "im2col" and conv_path(1, 16, 3) == "im2col"

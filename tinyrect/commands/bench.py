@@ -2,7 +2,10 @@
 
 For each float32 shape (N, C, H=W, K, F) with padding K//2 and stride 1 it times conv2d forward
 and forward+backward (dX, dW, db) of
-  * tinyrect  (numba im2col/col2im + one BLAS GEMM per chunk; tinyrect/kernels/conv.py),
+  * tinyrect  (the path conv2d takes for the shape, shown in the `path` column: `direct`, the
+              register-blocked tiles of tinyrect/kernels/direct.py, for filters of at least 64
+              taps; else `im2col`, numba im2col/col2im + one BLAS GEMM per chunk,
+              tinyrect/kernels/conv.py),
   * numpy     (the baseline below: sliding_window_view + matmul, with its own hand backward),
   * torch     (PyTorch CPU, when installed),
 alternating the three in one process with the same thread count (the machine may be shared:
@@ -132,7 +135,8 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
         gemm.append(gemm_gflops(repeats=3))
         fns = _contenders(shape, use_torch)
         N, C, H, K, F = shape
-        row = {"shape": list(shape), "gflop_fwd": 2 * N * F * C * K * K * H * H / 1e9}
+        row = {"shape": list(shape), "gflop_fwd": 2 * N * F * C * K * K * H * H / 1e9,
+               "path": conv_path(C, H, K)}
         for kind, idx in (("fwd", 0), ("fwd+bwd", 1)):
             times = {name: [] for name in fns}
             for f in fns.values():   # warm-up (and numba's first compile)
@@ -150,6 +154,17 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
             row[kind + " min"] = {name: float(np.min(t)) for name, t in times.items()}
         rows.append(row)
     return {"rows": rows, "gemm_gflops": float(np.median(gemm))}
+
+
+def conv_path(C: int, H: int, K: int) -> str:
+    """Which fast path conv2d takes for C input channels, an H×H input and a K×K kernel with
+    padding K//2, stride 1: 'direct' (kernels/direct.py) or 'im2col' (kernels/conv.py)."""
+    from tinyrect.functional.geometry import conv_output
+    from tinyrect.kernels import direct
+
+    p = K // 2
+    return "direct" if direct.suits(C, conv_output(H, H, (K, K), (1, 1), (p, p, p, p), (1, 1))) \
+        else "im2col"
 
 
 def _geomean(values):
@@ -199,15 +214,16 @@ def format_conv(result: dict) -> str:
     lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
              f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s "
              f"({kernels})",
-             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'tinyrect':>10}{'numpy':>10}{'torch':>10}"
-             f"{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
+             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'path':<8}{'tinyrect':>10}{'numpy':>10}"
+             f"{'torch':>10}{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
     for row in result["rows"]:
         for kind, flop_factor in (("fwd", 1), ("fwd+bwd", 3)):
             t = row[kind]
             torch_t = t.get("torch")
             gflops = flop_factor * row["gflop_fwd"] / t["tinyrect"]
             lines.append(
-                f"{str(tuple(row['shape'])):<22}{kind:<9}{1e3 * t['tinyrect']:>8.2f}ms"
+                f"{str(tuple(row['shape'])):<22}{kind:<9}{row.get('path', '?'):<8}"
+                f"{1e3 * t['tinyrect']:>8.2f}ms"
                 f"{1e3 * t['numpy']:>8.2f}ms"
                 + (f"{1e3 * torch_t:>8.2f}ms{t['tinyrect'] / torch_t:>10.2f}" if torch_t
                    else f"{'-':>10}{'-':>10}")

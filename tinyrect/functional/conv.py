@@ -18,9 +18,13 @@ and its backward, from dY = dL/dY (the same matrix layout):
 W_col, dY and col2im together are the paper's Eq. (11), Δx = Ŵ Δy: each input pixel collects
 the gradients of the k×k output pixels in d = F channels that it fed (n̂ = k²d, Eq. 14).
 
-The fast path that computes these products (chunks of the batch in parallel threads, the bias
-as one more GEMM column, X_col rebuilt in the backward) is tinyrect/kernels/conv.py; the slow,
-obvious loops that define the same numbers are in tinyrect/kernels/reference.py. The paper's
+Two fast paths compute these products, both by chunks of the batch in parallel threads and
+with the bias as one more weight on an input that is always 1: tinyrect/kernels/direct.py
+(filters of at least 64 taps C·kh·kw: register-blocked tiles that read X_col's entries
+straight from a padded copy of x, never building X_col) and tinyrect/kernels/conv.py (im2col +
+one GEMM per chunk, X_col rebuilt in the backward; for filters with fewer taps, like a first
+layer's). The slow, obvious loops that define the same numbers are in
+tinyrect/kernels/reference.py; tests compare all three. The paper's
 conv layers (Sec. 2.2) are exactly this op; their weights get He init (Eq. 10) in
 tinyrect.nn.Conv2d.
 """
@@ -52,8 +56,8 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="
 
 def conv2d_relu(x, weight, bias=None, stride=1, padding=0, dilation=1, padding_mode="zeros") -> Tensor:
     """relu(conv2d(x, weight, bias, ...)) as ONE op: the same numbers as the two ops (conv2d above,
-    functional.relu), computed with less work and memory. The ReLU is applied to each chunk of Y
-    right after its GEMM, and the backward folds ReLU's derivative into dY before conv2d's:
+    functional.relu), computed with less work and memory. The ReLU is applied as each output is
+    written, and the backward folds ReLU's derivative into dY before conv2d's:
 
         out = max(0, Y)          dY = dout · 1[out > 0]    (1[out > 0] = 1[Y > 0]; 0 at Y = 0)
 
@@ -71,7 +75,7 @@ def conv2d_prelu(x, weight, bias, slopes, stride=1, padding=0, dilation=1,
         dY = dout · (1 if Y > 0 else a_c),  da_c = Σ dout · min(0, Y)      (Eq. 2-3)
 
     then conv2d's backward with dY. `slopes` has 1 element (channel-shared) or F (channel-wise).
-    The rectifier runs on each chunk of Y right after its GEMM; dY and da are made as F.prelu
+    The rectifier runs on each chunk of Y right after it is computed; dY and da are made as F.prelu
     makes them. Y is kept for da (a may be 0, so out alone is not enough).
     nn.Sequential calls this for a Conv2d followed by a PReLU when no hook watches either.
     """
