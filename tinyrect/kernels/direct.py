@@ -18,6 +18,12 @@ padded with zeros to a multiple of FB, and the last pixels/taps of a row of tile
 real one (computed, then dropped), so no tile reads outside its sample. The batch is split into
 chunks on tinyrect's threads, as in kernels/conv.py; each chunk pads, multiplies and writes its
 own samples, and sums its own part of dW.
+
+The bias is one more weight on an input that is always 1, as in the im2col path: the padded
+sample gets a plane of ones and the filters one more tap reading it, so Y gets + b inside the
+tiles and the weight-gradient tile of that tap sums dY into db. A fused ReLU (conv2d_relu) is
+applied as the tiles store their outputs, and its derivative 1[out > 0] is folded into the
+copies of dY that the backward's tiles read.
 The reference these must equal is kernels/reference.py (conv2d_reference and its backward).
 """
 from __future__ import annotations
@@ -161,6 +167,8 @@ def offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias=False):
     Kept per geometry."""
     key = (C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias)
     if key not in _offsets_cache:
+        if len(_offsets_cache) > 256:       # many geometries (a sweep): start afresh
+            _offsets_cache.clear()
         c, i, j = np.meshgrid(np.arange(C), np.arange(kh), np.arange(kw), indexing="ij")
         taps = ((c * Hb + i * dh) * Wb + j * dw).reshape(-1)
         if bias:
