@@ -128,8 +128,8 @@ _lesson.check(all(np.allclose(f(x, K, 2, 1), stride_ref, atol=1e-5) for f in (im
 # machine); their orders of magnitude are the lesson.
 
 # %%
-repeat, threads = (3 if args.quick else 5), tr.get_num_threads()
-stats = getattr(fast.im2col, "stats", None)  # None when NUMBA_DISABLE_JIT=1
+stats = getattr(fast.im2col, "stats", None)  # None when NUMBA_DISABLE_JIT=1 (then time most things once)
+repeat, threads = (1 if stats is None else 3 if args.quick else 5), tr.get_num_threads()
 how = "JIT disabled" if stats is None else "loaded from the on-disk cache" if stats.cache_hits else "compiled"
 print(f"numba im2col first call: {first_call * 1e3:.0f} ms ({how})")
 NL, CL, HL = (4, 8, 16) if args.quick else (16, 16, 32)
@@ -139,7 +139,7 @@ cols_sw, back_sw = np.empty_like(cols_l), np.empty_like(xl)
 small = {"reference loops": _lesson.timeit(lambda: ref.im2col_reference(x, (K, K), padding=(1, 1)), repeat=1),
          "numba": _lesson.timeit(lambda: im2col_numba(x, K, 1, 1), repeat=30),
          "NumPy strided": _lesson.timeit(lambda: im2col_numpy(x, K, 1, 1), repeat=30)}
-# conv2d itself uses the stride-1 "same width" kernels here (3×3, padding 1): a row of X_col is
+# conv2d's im2col path uses the stride-1 "same width" kernels for 3×3, padding 1: a row of X_col is
 # then the input plane shifted by a constant, copied in one long loop (tinyrect/kernels/im2col.py)
 large = {"numba": lambda: im2col_numba(xl, 3, 1, 1),
          "numba same-width": lambda: fast.im2col_same_width(xl, 3, 3, 1, 1, 1, 1, HL, cols_sw),
@@ -264,7 +264,7 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 #
 # **(b) A fused epilogue: `F.conv2d_relu`.** As two ops, the ReLU reads Y back from memory and the
 # tape keeps Y, max(0, Y) and a mask. The fused op applies max(0, ·) as it writes Y (the direct path,
-# which runs these 16-channel layers, as each output leaves the registers) and folds ReLU's
+# which runs these 16-channel layers, as it writes each output of a tile) and folds ReLU's
 # derivative into copies of dY the backward makes anyway, dY = dout · 1[out > 0] (the direct path
 # into the copies its dW and dX tiles read, the im2col path into (a)'s). Same numbers
 # (tests/test_conv_fast.py), one node and one activation kept per layer. `nn.Sequential` uses it
