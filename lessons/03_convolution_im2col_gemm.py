@@ -280,8 +280,8 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 NB = 64                                    # (one thread since section 4)
 w_col_b, dy_b = (rng.standard_normal(s).astype(np.float32) for s in ((16, 144), (NB, 16, 64)))
 dcols_b, dy_flat = np.empty((144, NB * 64), np.float32), np.empty((16, NB * 64), np.float32)
-one_gemm = lambda: (np.copyto(dy_flat.reshape(16, NB, 64), dy_b.transpose(1, 0, 2)),  # noqa: E731  the copy,
-                    np.matmul(w_col_b.T, dy_flat, out=dcols_b))                       # then one GEMM
+one_gemm = lambda: (np.copyto(dy_flat.reshape(16, NB, 64), dy_b.transpose(1, 0, 2)),  # noqa: E731
+                    np.matmul(w_col_b.T, dy_flat, out=dcols_b))                       # the copy, then one GEMM
 per_sample = lambda: np.matmul(w_col_b.T, dy_b, out=dcols_b.reshape(144, NB, 64).transpose(1, 0, 2))  # noqa
 t_per, t_one = (_lesson.timeit(f, repeat=3 * repeat, number=5) for f in (per_sample, one_gemm))
 print(f"(a) dX_col, stride-2 layer (144 taps), {NB} 8×8 maps: {NB} GEMMs {t_per * 1e3:.3f} ms, copy + one GEMM "
@@ -299,7 +299,7 @@ _lesson.check(np.array_equal(two_ops().data, fused().data), "conv2d_relu gives r
 a_big = rng.standard_normal((256, 256)).astype(np.float32)
 tr.set_num_threads(2)                      # BLAS follows: 2 threads outside conv2d's chunks
 cpu_ms = lambda fn: 1e3 * min(timeit.repeat(fn, timer=time.process_time, repeat=3 * repeat, number=1))  # noqa: E731
-layer = lambda: fused().backward(dyf)      # noqa: E731   (process_time: the CPU time of all threads together)
+layer = lambda: fused().backward(dyf)      # noqa: E731   (cpu_ms: best process_time, all threads' CPU time)
 cpu = {"product": cpu_ms(lambda: a_big @ a_big), "layer": cpu_ms(layer), "both": cpu_ms(lambda: (a_big @ a_big, layer()))}
 print(f"(c) CPU ms on 2 threads: product {cpu['product']:.2f}, layer {cpu['layer']:.2f}, both "
       f"{cpu['both']:.2f} ({_lesson.num(cpu['both'] - cpu['product'] - cpu['layer'])} more than the sum)")
