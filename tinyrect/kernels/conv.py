@@ -1,4 +1,7 @@
-"""conv2d's fast path: im2col + one GEMM per chunk of the batch, the chunks in parallel threads.
+"""conv2d's im2col path: im2col + one GEMM per chunk of the batch, the chunks in parallel threads.
+
+conv2d takes it for filters with fewer than 64 taps C·kh·kw (a first layer), and for the
+backward of a strided convolution; kernels/direct.py takes the rest (functional/conv.py picks).
 
 The math is in tinyrect/functional/conv.py (Y = W_col·X_col + b, dW = dY·X_colᵀ,
 dX = col2im(W_colᵀ·dY), db = Σ dY); this module computes exactly that, laid out for speed (each
@@ -10,7 +13,8 @@ tests/test_kernels.py compares them):
   * Y is computed one sample at a time straight into y's (F, Ho·Wo) planes (no transposed copy
     of the product); dX_col = W_colᵀ·dY instead is one GEMM on a copy of the chunk's dY laid out
     as (F, m·Ho·Wo): with only F = 16-32 rows to sum over, one GEMM per sample took 1.1-1.4x as
-    long as the copy plus one GEMM per chunk on the benchmark's shapes;
+    long as the copy plus one GEMM per chunk on the benchmark's 16-32-channel shapes (measured
+    when they still took this path);
   * dW is computed transposed, dW_colᵀ = X_col·dYᵀ: BLAS reads X_colᵀ across its rows in the
     textbook order dY·X_colᵀ and ran that about half as fast.
 
