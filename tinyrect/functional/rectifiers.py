@@ -88,18 +88,20 @@ def prelu(x, weight) -> Tensor:
       dx  = dout · (1 if y > 0 else a_c)                          (df/dy, a at y = 0)
       da_c = Σ_{positions of channel c} dout · min(0, y)          (Eq. 2 with Eq. 3)
       shared: da = Σ_c da_c                                       (Eq. 2, summed over channels too)
-    4-D float inputs use the fused numba kernels in tinyrect/kernels/rectifiers.py; other ranks
-    use the same formulas in NumPy.
+    Contiguous float32/float64 inputs of any rank use the one-pass numba kernels of
+    tinyrect/kernels/rectifiers.py; others use the same formulas in NumPy.
     """
     x, weight = as_tensor(x), as_tensor(weight)
     if x.dtype.kind != "f":
         raise TypeError(f"prelu: input must be floating point, got dtype {x.dtype}")
     channels, k = _prelu_slopes(x, weight)
     a = weight.data.reshape(k).astype(x.dtype, copy=False)
-    use_kernel = (x.ndim == 4 and x.data.flags.c_contiguous and x.size > 0
-                  and x.dtype in (np.float32, np.float64))
+    # the kernels see any contiguous input as (N, C, rest, 1): dim 1 carries the channels
+    use_kernel = (x.data.flags.c_contiguous and x.size > 0 and x.dtype in (np.float32, np.float64))
     if use_kernel:
-        out = _kernels.prelu_forward_4d(x.data, a)
+        lead = x.shape[0] if x.ndim >= 2 else 1
+        x4 = x.data.reshape(lead, channels, -1, 1)
+        out = _kernels.prelu_forward_4d(x4, a).reshape(x.shape)
     else:
         shape = (1, k) + (1,) * (x.ndim - 2) if x.ndim >= 2 else (1,) * max(x.ndim, 0)
         a_b = a.reshape(shape) if x.ndim >= 1 else a.reshape(())
@@ -110,8 +112,8 @@ def prelu(x, weight) -> Tensor:
         """dx = dout · (1 if y > 0 else a);  da_c = Σ dout · min(0, y) over channel c (Eq. 2-3)."""
         dout = np.ascontiguousarray(dout, dtype=x.dtype)
         if use_kernel:
-            dx, da = _kernels.prelu_backward_4d(x.data, a, dout)
-            dx = dx if x.requires_grad else None
+            dx, da = _kernels.prelu_backward_4d(x4, a, dout.reshape(x4.shape))
+            dx = dx.reshape(x.shape) if x.requires_grad else None
         else:
             y = x.data
             negative_part = np.minimum(y, 0)                    # df/da, Eq. (3)
