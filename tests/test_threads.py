@@ -68,3 +68,41 @@ def test_changing_the_thread_count_stops_the_old_workers():
         assert len(workers) == 1               # n = 2: the calling thread and one worker
     finally:
         tinyrect.set_num_threads(before)
+
+
+def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_threads, monkeypatch):
+    """A region in which the caller sat off the CPU (here: slept) counts as stalled; for
+    BACKOFF_S seconds after it the chunks run one by one on the Python threads, then the
+    region is tried again. On one thread the chunks always run one by one, here."""
+    calls = []
+    monkeypatch.setitem(_threads._state, "python_until", 0.0)
+    monkeypatch.setattr(_threads, "BACKOFF_S", 0.3)
+
+    def together(out, pause):
+        calls.append("region")
+        time.sleep(pause)
+        out[:] = np.arange(len(out))
+
+    def one(k, out, pause):
+        calls.append(k)
+        out[k] = k
+
+    out = np.zeros(4)
+    _threads.run_chunks(together, one, (out, 0.0), 4)
+    assert calls == ["region"]                                 # quick: no stall
+    _threads.run_chunks(together, one, (out, 0.01), 4)         # 10 ms off the CPU: a stall
+    calls.clear()
+    out[:] = 0
+    _threads.run_chunks(together, one, (out, 0.0), 4)
+    assert sorted(calls) == [0, 1, 2, 3] and list(out) == [0, 1, 2, 3]
+    time.sleep(0.35)
+    calls.clear()
+    _threads.run_chunks(together, one, (out, 0.0), 4)
+    assert calls == ["region"]                                 # tried again after the backoff
+    tinyrect.set_num_threads(1)
+    try:
+        calls.clear()
+        _threads.run_chunks(together, one, (out, 0.0), 4)
+        assert sorted(calls) == [0, 1, 2, 3]
+    finally:
+        tinyrect.set_num_threads(2)

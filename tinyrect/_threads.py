@@ -18,13 +18,23 @@ else NUMBA_NUM_THREADS, else the number of cores):
     spinning through the whole step, which about doubled the CPU time of the 30-layer training step
     of `tinyrect bench` on 2 threads;
   * outside tinyrect's ops (your own `a @ b` on NumPy arrays or Tensors) BLAS uses n threads;
-  * the PReLU kernels are serial numba code (kernels/rectifiers.py says why).
+  * the PReLU kernels are serial numba code (kernels/rectifiers.py says why);
+  * the direct convolution path (kernels/direct.py) has no BLAS call inside its chunks, so its
+    chunks run on numba's own threads, one `prange` region per call (`run_chunks`): waking a
+    Python worker took up to a tenth of a millisecond, numba's threads start in microseconds.
+    But a region ends at a barrier that waits for every numba thread: when other processes
+    keep all cores busy, one descheduled thread stalls the region for a whole time slice
+    (measured: a 0.1 ms forward took 4-16 ms with two busy processes on 2 cores, where Python
+    threads, which let the caller take the chunks a sleeping worker never started, took 0.3
+    ms). So `run_chunks` watches for such stalls and uses the Python threads for a while after
+    one (a region costs a stall every BACKOFF_S seconds at most while the machine stays busy).
 """
 from __future__ import annotations
 
 import os
 import queue
 import threading
+import time
 
 _state = {"n": None, "pool": None, "pool_pid": None, "pool_size": 0, "controller": None}
 
@@ -167,6 +177,27 @@ def parallel_map(fn, items) -> list:
     if job.error is not None:
         raise job.error
     return job.results
+
+
+STALL_MS = 1.0        # the caller off the CPU this long during a region: it waited for a thread
+BACKOFF_S = 2.0       # ... then the Python threads run the chunks for this long
+
+
+def run_chunks(together, one, args, n) -> None:
+    """Run chunks 0..n-1 of a numba kernel: `together(*args)`, one prange region over all of
+    them (numba's threads), or, for BACKOFF_S seconds after a region stalled (this module's
+    docstring), `one(k, *args)` for each k on the Python threads (parallel_map).
+
+    A stall shows as wall time the calling thread did not spend on the CPU: in a region that
+    waited for a descheduled thread (measured: 16-20 ms of wall time, 3.7 ms of the caller's
+    CPU time, spinning at the barrier before it slept), against equal times when all goes well."""
+    if get_num_threads() == 1 or n <= 1 or time.monotonic() < _state.get("python_until", 0.0):
+        parallel_map(lambda k: one(k, *args), range(n))
+        return
+    wall, cpu = time.perf_counter(), time.thread_time()
+    together(*args)
+    if (time.perf_counter() - wall) - (time.thread_time() - cpu) > STALL_MS / 1e3:
+        _state["python_until"] = time.monotonic() + BACKOFF_S
 
 
 if "TINYRECT_NUM_THREADS" in os.environ or "NUMBA_NUM_THREADS" in os.environ:

@@ -34,8 +34,10 @@ KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT", "MPLBACKEN
 
 def child_env(workdir: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k in KEEP_ENV or k.startswith("NUMBA_")}
+    # one thread everywhere: a class runs many children, and a child's threads would only
+    # compete with the other children's for the cores
     env.update(HOME=workdir, TMPDIR=workdir, PYTHONIOENCODING="utf-8", OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", TINYRECT_NUM_THREADS="1")
     env.setdefault("LC_ALL", "C.UTF-8")
     return env
 

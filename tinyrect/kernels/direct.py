@@ -16,12 +16,13 @@ kernels/microkernel.py reads those entries where it needs them, in the cache:
 FB (channels per tile) is one or two vectors (16 or 32 float32, 8 or 16 float64); channels are
 padded with zeros to a multiple of FB, and the last pixels/taps of a row of tiles repeat the last
 real one (computed, then dropped), so no tile reads outside its sample. The batch is split into
-chunks that numba runs in parallel (`prange`, on numba's threading layer, as many threads as
-tinyrect.set_num_threads says); each chunk pads, multiplies and writes its own samples, and
-sums its own part of dW. Unlike the im2col path (Python threads, each chunk calling BLAS), a
-chunk here is numba code from end to end, so numba's own threads run it: a hand-off to them
-costs microseconds, where waking a Python thread cost up to a tenth of a millisecond, as
-long as a whole forward of the 30-layer net's 16-channel layer on two threads.
+chunks; each chunk pads, multiplies and writes its own samples, and sums its own part of dW.
+A chunk is numba code from end to end (`forward_chunk`, `backward_chunk`), so numba's own
+threads can run the chunks (`forward_chunks`, `backward_chunks`: one `prange` region), which
+costs microseconds per hand-off where waking a Python thread cost up to a tenth of a
+millisecond, as long as a whole forward of the 30-layer net's 16-channel layer on two threads.
+tinyrect._threads.run_chunks falls back to Python threads while the machine is oversubscribed
+(it says why).
 
 The bias is one more weight on an input that is always 1, as in the im2col path: the padded
 sample gets a plane of ones and the filters one more tap reading it, so Y gets + b inside the
@@ -36,6 +37,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from tinyrect._threads import run_chunks
 from tinyrect.kernels import microkernel as _mk
 from tinyrect.kernels.conv import buffer, chunks
 
@@ -225,31 +227,43 @@ def supports_backward(geometry) -> bool:
     return sh == sw == 1 and ph <= (kh - 1) * dh and pw <= (kw - 1) * dw
 
 
+@njit(cache=True, nogil=True)
+def forward_chunk(k, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
+    """forward_tiles on chunk k, samples [bounds[k], bounds[k+1]) of the batch, padding into xs[k]."""
+    n0, n1 = bounds[k], bounds[k + 1]
+    m = mask[n0:n1] if mask.shape[0] else mask[:0]
+    forward_tiles(x[n0:n1], pt, pl, xs[k], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_tiles on each chunk [bounds[k], bounds[k+1]) of the batch, the chunks in parallel
-    (numba's prange), chunk k padding into xs[k]."""
+    """forward_chunk for every chunk, the chunks in parallel (numba's prange)."""
     for k in prange(len(bounds) - 1):
-        n0, n1 = bounds[k], bounds[k + 1]
-        m = mask[n0:n1] if mask.shape[0] else mask[:0]
-        forward_tiles(x[n0:n1], pt, pl, xs[k], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
+        forward_chunk(k, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds)
+
+
+@njit(cache=True, nogil=True)
+def backward_chunk(k, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
+                   wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
+    """Chunk k of the batch: its dWᵀ into dwt[k] (weight_grad_tiles, scratch xs[k], gt[k]) and
+    dX = the forward of dY (g4: dY as (N, F, Ho, Wo)) with the turned filters wt_x into dx
+    (forward_tiles, scratch gs[k])."""
+    n0, n1 = bounds[k], bounds[k + 1]
+    m = mask[n0:n1] if mask.shape[0] else mask[:0]
+    if need_dw:
+        weight_grad_tiles(x[n0:n1], ph, pw, xs[k], g[n0:n1], gt[k], dwt[k], taps, rows, nv, fb, m)
+    if need_dx:
+        forward_tiles(g4[n0:n1], gpt, gpl, gs[k], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
+                      False, m)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
                     wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
-    """For each chunk k of the batch, in parallel: dWᵀ of the chunk into dwt[k]
-    (weight_grad_tiles, scratch xs[k], gt[k]) and dX = the forward of dY (g4: dY as (N, F, Ho,
-    Wo)) with the turned filters wt_x into dx (forward_tiles, scratch gs[k])."""
+    """backward_chunk for every chunk, the chunks in parallel (numba's prange)."""
     for k in prange(len(bounds) - 1):
-        n0, n1 = bounds[k], bounds[k + 1]
-        m = mask[n0:n1] if mask.shape[0] else mask[:0]
-        if need_dw:
-            weight_grad_tiles(x[n0:n1], ph, pw, xs[k], g[n0:n1], gt[k], dwt[k], taps, rows, nv,
-                              fb, m)
-        if need_dx:
-            forward_tiles(g4[n0:n1], gpt, gpl, gs[k], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
-                          False, m)
+        backward_chunk(k, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
+                       wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx)
 
 
 def _bounds(N: int) -> np.ndarray:
@@ -272,8 +286,9 @@ def forward(x, w_aug, geometry, epilogue=None, relu=False):
     planes = C + has_bias
     bounds = _bounds(N)
     xs = buffer("xpad", len(bounds) * planes * Hb * Wb, x.dtype).reshape(-1, 1, planes, Hb, Wb)
-    forward_chunks(x, geometry.ph, geometry.pw, xs, wt, y, taps, pixels, nv, fb, relu,
-                   _NO_MASK[x.dtype.char], bounds)
+    args = (x, geometry.ph, geometry.pw, xs, wt, y, taps, pixels, nv, fb, relu,
+            _NO_MASK[x.dtype.char], bounds)
+    run_chunks(forward_chunks, forward_chunk, args, len(bounds) - 1)
     if epilogue is not None:
         epilogue(y, 0, N)
     return y.reshape(N, F, geometry.Ho, geometry.Wo)
@@ -312,9 +327,9 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     gs = buffer("dypad", n * F * gH * gW, t).reshape(n, 1, F, gH, gW)
     dwt = np.zeros((n, len(taps) if need_dw else 0, Fp), dtype=t)
     dx = np.empty((N, C, H * W) if need_dx else (0, C, H * W), dtype=t)
-    backward_chunks(x, ph, pw, xs, dout, gt, dwt, taps, rows, nv, fb, mask,
-                    dout.reshape(N, F, Ho, Wo), gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx,
-                    bounds, need_dw, need_dx)
+    args = (x, ph, pw, xs, dout, gt, dwt, taps, rows, nv, fb, mask, dout.reshape(N, F, Ho, Wo),
+            gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx)
+    run_chunks(backward_chunks, backward_chunk, args, len(bounds) - 1)
     dw = db = None
     if need_dw:
         dwt = dwt.sum(axis=0)
