@@ -71,12 +71,14 @@ def test_changing_the_thread_count_stops_the_old_workers():
 
 
 def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_threads, monkeypatch):
-    """A region in which the caller sat off the CPU (here: slept) counts as stalled; for
-    BACKOFF_S seconds after it the chunks run one by one on the Python threads, then the
-    region is tried again. On one thread the chunks always run one by one, here."""
+    """A region in which the caller sat off the CPU (here: slept) counts as stalled; for a
+    backoff after it the chunks run one by one on the Python threads, then the region is tried
+    again; a second stall in a row doubles the backoff. On one thread the chunks always run
+    one by one, here."""
     calls = []
     monkeypatch.setitem(_threads._state, "python_until", 0.0)
-    monkeypatch.setattr(_threads, "BACKOFF_S", 0.3)
+    monkeypatch.setitem(_threads._state, "backoff", 0.3)
+    monkeypatch.setattr(_threads, "BACKOFF_S", (0.3, 5.0))
 
     def together(out, pause):
         calls.append("region")
@@ -95,10 +97,12 @@ def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_thre
     out[:] = 0
     _threads.run_chunks(together, one, (out, 0.0), 4)
     assert sorted(calls) == [0, 1, 2, 3] and list(out) == [0, 1, 2, 3]
+    assert _threads._state["backoff"] == 0.6                   # the next stall: twice as long
     time.sleep(0.35)
     calls.clear()
     _threads.run_chunks(together, one, (out, 0.0), 4)
     assert calls == ["region"]                                 # tried again after the backoff
+    assert _threads._state["backoff"] == 0.3                   # ... and all went well
     tinyrect.set_num_threads(1)
     try:
         calls.clear()

@@ -27,7 +27,7 @@ else NUMBA_NUM_THREADS, else the number of cores):
     (measured: a 0.1 ms forward took 4-16 ms with two busy processes on 2 cores, where Python
     threads, which let the caller take the chunks a sleeping worker never started, took 0.3
     ms). So `run_chunks` watches for such stalls and uses the Python threads for a while after
-    one (a region costs a stall every BACKOFF_S seconds at most while the machine stays busy).
+    one.
 """
 from __future__ import annotations
 
@@ -179,25 +179,35 @@ def parallel_map(fn, items) -> list:
     return job.results
 
 
-STALL_MS = 1.0        # the caller off the CPU this long during a region: it waited for a thread
-BACKOFF_S = 2.0       # ... then the Python threads run the chunks for this long
+STALL_MS = 2.0        # the caller off the CPU this long, and half the region's time: it waited
+BACKOFF_S = (0.1, 5.0)  # ... then the Python threads run the chunks this long: 0.1 s after a
+#                         lone stall, twice as long after each stall in a row, at most 5 s
 
 
 def run_chunks(together, one, args, n) -> None:
     """Run chunks 0..n-1 of a numba kernel: `together(*args)`, one prange region over all of
-    them (numba's threads), or, for BACKOFF_S seconds after a region stalled (this module's
-    docstring), `one(k, *args)` for each k on the Python threads (parallel_map).
+    them (numba's threads), or, for a while after a region stalled (this module's docstring;
+    BACKOFF_S), `one(k, *args)` for each k on the Python threads (parallel_map). A lone stall
+    (another library's threads still spinning, say) costs 0.1 s on the Python threads; while
+    the machine stays busy the regions are tried less and less often.
 
     A stall shows as wall time the calling thread did not spend on the CPU: in a region that
     waited for a descheduled thread (measured: 16-20 ms of wall time, 3.7 ms of the caller's
-    CPU time, spinning at the barrier before it slept), against equal times when all goes well."""
+    CPU time, spinning at the barrier before it slept), against equal times when all goes well.
+    A stall: more than STALL_MS and more than half the region's wall time off the CPU."""
     if get_num_threads() == 1 or n <= 1 or time.monotonic() < _state.get("python_until", 0.0):
         parallel_map(lambda k: one(k, *args), range(n))
         return
-    wall, cpu = time.perf_counter(), time.thread_time()
+    start, cpu = time.perf_counter(), time.thread_time()
     together(*args)
-    if (time.perf_counter() - wall) - (time.thread_time() - cpu) > STALL_MS / 1e3:
-        _state["python_until"] = time.monotonic() + BACKOFF_S
+    wall = time.perf_counter() - start
+    off_cpu = wall - (time.thread_time() - cpu)    # a short preemption of the caller is not a stall
+    backoff = _state.get("backoff", BACKOFF_S[0])
+    if off_cpu > STALL_MS / 1e3 and off_cpu > wall / 2:
+        _state["python_until"] = time.monotonic() + backoff
+        _state["backoff"] = min(2 * backoff, BACKOFF_S[1])
+    else:
+        _state["backoff"] = BACKOFF_S[0]
 
 
 if "TINYRECT_NUM_THREADS" in os.environ or "NUMBA_NUM_THREADS" in os.environ:
