@@ -217,8 +217,8 @@ _lesson.check(err_aug < 1e-4, f"the bias as a weight on a row of ones vs W_col·
 # ## 5. The backward, by the formulas, against the tape
 #
 # With a random upstream gradient dY: dW = dY_col · X_colᵀ, db = Σ dY, dX = col2im(W_colᵀ · dY_col).
-# `tinyrect.functional.conv2d` computes the same (by these products, or with 64 taps or more by
-# section 7's direct path): its `.grad`s must match ours. And col2im must be the adjoint of im2col:
+# `tinyrect.functional.conv2d` computes the same (mostly by section 7's direct path, dX of few
+# channels by these products): its `.grad`s must match ours. And col2im must be the adjoint of im2col:
 # ⟨im2col(x), G⟩ = ⟨x, col2im(G)⟩ for every x and G (what makes dX right: a copy's backward is a sum).
 
 # %%
@@ -256,9 +256,9 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 # Timed on your machine on 8×8 maps with 16 channels, batch 64 (the layers of our 30-layer net for
 # Fig. 3), each against the obvious alternative.
 #
-# **(a) dX_col = W_colᵀ · dY as one GEMM**, in the im2col path (kernels/conv.py: filters of fewer
-# than 64 taps C·k², like the first layer's, and strided backwards; section 7's direct path runs the
-# rest), timed for a stride-2 layer of 16 channels onto 8×8 maps (144 taps). A sum over only F = 16
+# **(a) dX_col = W_colᵀ · dY as one GEMM**, in the im2col path (kernels/conv.py: dX of layers with
+# 1-3 input channels, like the first layer's, and of strided layers; section 7's direct path runs
+# the rest), timed for a stride-2 layer of 16 channels onto 8×8 maps (144 taps). A sum over only F = 16
 # filters: per sample, BLAS gets tiny products; copying dY into an (F, N·Ho·Wo) matrix first leaves
 # ONE, which BLAS runs faster.
 #
@@ -270,8 +270,8 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 # (tests/test_conv_fast.py), one node and one activation kept per layer. `nn.Sequential` uses it
 # (and `F.conv2d_prelu`, Eq. 1-3) for every Conv2d followed by a ReLU (a PReLU) that no hook watches.
 #
-# **(c) BLAS on one thread.** `conv2d` runs each chunk of the batch (im2col, GEMM, col2im, or the
-# direct tiles) on its own thread, BLAS limited to one thread (tinyrect/_threads.py): OpenBLAS's
+# **(c) BLAS on one thread.** `conv2d` runs each chunk of the batch on its own thread (im2col, GEMM,
+# col2im: BLAS limited to one thread; the direct tiles: numba's threads; tinyrect/_threads.py): OpenBLAS's
 # workers keep spinning after each multi-threaded call and take cores from threads that have work.
 # Below, the CPU time (all threads) of a 2-thread BLAS product, of the fused layer, and of both in
 # a row. (`tinyrect bench` also names OpenBLAS's kernels and says when OPENBLAS_CORETYPE helps.)
@@ -308,8 +308,8 @@ tr.set_num_threads(threads)
 # %% [markdown]
 # ## 7. The direct path: no X_col, the sums kept in registers
 #
-# Filters of at least `direct.MIN_TAPS` = 64 taps C·k² (144 in the 16-channel layers) take a second
-# path, tinyrect/kernels/direct.py, that never builds X_col. Each sample is copied into a
+# conv2d's forward and dW (and dX at stride 1 from 4 input channels on) take a second path,
+# tinyrect/kernels/direct.py, that never builds X_col. Each sample is copied into a
 # zero-padded buffer x_pad; an entry of X_col is then one read from it, at the offset of tap
 # t = (c, i, j) plus that of output pixel q's patch (an "indirect" GEMM):
 #
@@ -337,8 +337,8 @@ patches = xpad[taps[:, None] + pixels[None, :]]                         # X_col[
 print(f"taps (entry (i, j) at i·6 + j): {taps}\npixels (output (ho, wo) at ho·6 + wo): {pixels}\npatches =\n{patches}")
 w16 = rng.standard_normal((9, 16)).astype(np.float32)                   # Wᵀ: 16 filters 3×3 as columns
 tile, twin = np.zeros((2, mk.PB * 16), np.float32)                      # out[p·16 + f] = Σ_t patches[t, p] · w16[t, f]
-direct._tile(1, xpad, w16.ravel(), tile, taps, 9, 0, pixels, 16, 0, 0, 16, 0)       # the compiled tile,
-mk.tile_reference(xpad, w16.ravel(), twin, taps, 9, 0, pixels, 16, 0, 0, 16, 1, 0)  # its NumPy twin,
+direct._tile(1, xpad, w16.ravel(), tile, taps, 9, 0, pixels, 16, 0, 0, 16, 0, 16)       # the compiled tile,
+mk.tile_reference(xpad, w16.ravel(), twin, taps, 9, 0, pixels, 16, 0, 0, 16, 1, 0, 16)  # its NumPy twin,
 loops = ref.conv2d_reference(tiny, w16.T.reshape(16, 1, 3, 3), None, padding=(1, 1))[0].reshape(16, 16)[:, :8].T
 err_tile = max(np.abs(tile - twin).max(), np.abs(tile.reshape(8, 16) - loops).max())  # and the seven loops
 _lesson.check(np.array_equal(patches, ref.im2col_reference(tiny, (3, 3), padding=(1, 1))[:, :8]) and err_tile < 1e-4,
@@ -349,7 +349,7 @@ runs, keep = {}, (tr.get_num_threads(), direct.MIN_TAPS)
 tr.set_num_threads(1)
 try:
     for name, min_taps in (("direct", keep[1]), ("im2col + GEMM", 10**9)):
-        direct.MIN_TAPS = min_taps                                      # direct iff C·k² >= MIN_TAPS
+        direct.MIN_TAPS = min_taps                                      # im2col iff C·k² < MIN_TAPS
         [t.zero_grad() for t in (xf, wf, bf)]
         (y := conv()).backward(dyf)                                     # copies: .grad is added to in place
         runs[name] = ([y.data] + [t.grad.copy() for t in (xf, wf, bf)], _lesson.timeit(conv, repeat=3 * repeat, number=5),
@@ -396,5 +396,5 @@ _lesson.finish()
 #    whose dE/da needs min(0, Y) (Eq. 2-3), when a can be 0?
 # 7. A tile keeps PB·FB partial sums in vector registers: how many 512-bit registers for 8 × 16
 #    float32, and for FB = 32? A CPU with 16 registers of 256 bits: what happens there (spills)?
-# 8. Why does the first layer (C = 1: 9 taps) stay on im2col? Count a tile's multiply-adds per output
-#    it writes; then set `direct.MIN_TAPS = 1` and time a 1-channel layer through both paths.
+# 8. Why does dX of a 1-channel first layer go through im2col (`direct.takes_dx`)? Count the lanes
+#    of a tile's vectors that hold real channels; then time that dX through both paths.

@@ -109,16 +109,18 @@ def test_backward_without_dx_or_dw_and_the_empty_batch():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_conv2d_takes_the_direct_path_for_wide_filters_and_both_paths_agree(monkeypatch, threads):
-    """conv2d picks the direct path when a filter has at least MIN_TAPS taps; forcing the other
-    path gives the same values and gradients (conv2d, conv2d_relu and conv2d_prelu)."""
+@pytest.mark.parametrize("C, stride", [(8, 1), (2, 1), (8, 2)])
+def test_conv2d_takes_the_direct_path_and_the_paths_agree(monkeypatch, threads, C, stride):
+    """conv2d's forward and dW take the direct path (dX too at stride 1 with 4+ input channels,
+    else im2col's col2im); forcing the im2col path for all of it (MIN_TAPS raised) gives the same
+    values and gradients (conv2d, conv2d_relu and conv2d_prelu)."""
     tr.set_num_threads(threads)
     calls = []
     original = direct.forward
     monkeypatch.setattr(direct, "forward", lambda *a, **k: calls.append(1) or original(*a, **k))
     rng = np.random.default_rng(7)
-    x0 = rng.standard_normal((9, 8, 7, 6))
-    w0 = rng.standard_normal((20, 8, 3, 3))
+    x0 = rng.standard_normal((9, C, 7, 6))
+    w0 = rng.standard_normal((20, C, 3, 3))
     b0 = rng.standard_normal(20)
     s0 = rng.uniform(-0.5, 0.5, 20)
 
@@ -126,19 +128,24 @@ def test_conv2d_takes_the_direct_path_for_wide_filters_and_both_paths_agree(monk
         out = []
         for op in ("conv2d", "conv2d_relu", "conv2d_prelu"):
             x, w, b, s = (tr.Tensor(v, requires_grad=True) for v in (x0, w0, b0, s0))
-            y = (F.conv2d_prelu(x, w, b, s, padding=1) if op == "conv2d_prelu"
-                 else getattr(F, op)(x, w, b, padding=1))
+            y = (F.conv2d_prelu(x, w, b, s, stride, padding=1) if op == "conv2d_prelu"
+                 else getattr(F, op)(x, w, b, stride, padding=1))
             (y * y).sum().backward()
             out += [y.data, x.grad, w.grad, b.grad] + ([s.grad] if op == "conv2d_prelu" else [])
         return out
 
     direct_results = run()
-    assert len(calls) == 3                                  # 8·3·3 = 72 >= MIN_TAPS
+    assert len(calls) == 3                                  # the direct path's forward
+    assert direct.takes_dx(C, direct_geometry(C, stride)) == (C >= 4 and stride == 1)
     monkeypatch.setattr(direct, "MIN_TAPS", 10 ** 9)
     for got, want in zip(direct_results, run()):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
     assert len(calls) == 3                                  # the im2col path this time
     tr.set_num_threads(2)
+
+
+def direct_geometry(C, stride):
+    return geometry.conv_output(7, 6, (3, 3), (stride, stride), (1, 1, 1, 1), (1, 1))
 
 
 def test_direct_path_runs_with_numba_disabled(tmp_path):
@@ -169,4 +176,4 @@ def test_bench_names_the_path_each_shape_takes():
     from tinyrect.commands.bench import conv_path
 
     assert conv_path(16, 8, 3) == "direct" and conv_path(64, 4, 3) == "direct"
-    assert conv_path(3, 32, 3) == "im2col" and conv_path(1, 16, 3) == "im2col"
+    assert conv_path(3, 32, 3) == "direct+im2col" and conv_path(1, 16, 3) == "direct+im2col"

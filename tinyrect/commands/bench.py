@@ -2,10 +2,10 @@
 
 For each float32 shape (N, C, H=W, K, F) with padding K//2 and stride 1 it times conv2d forward
 and forward+backward (dX, dW, db) of
-  * tinyrect  (the path conv2d takes for the shape, shown in the `path` column: `direct`, the
-              register-blocked tiles of tinyrect/kernels/direct.py, for filters of at least 64
-              taps; else `im2col`, numba im2col/col2im + one BLAS GEMM per chunk,
-              tinyrect/kernels/conv.py),
+  * tinyrect  (the paths conv2d takes for the shape, shown in the `path` column: `direct`,
+              the register-blocked tiles of tinyrect/kernels/direct.py, for the forward, dW
+              and dX; `direct+im2col`: dX of a layer with 1-3 input channels by im2col's
+              col2im(W_colᵀ·dY), tinyrect/kernels/conv.py),
   * numpy     (the baseline below: sliding_window_view + matmul, with its own hand backward),
   * torch     (PyTorch CPU, when installed),
 alternating the three in one process with the same thread count (the machine may be shared:
@@ -157,14 +157,17 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
 
 
 def conv_path(C: int, H: int, K: int) -> str:
-    """Which fast path conv2d takes for C input channels, an H×H input and a K×K kernel with
-    padding K//2, stride 1: 'direct' (kernels/direct.py) or 'im2col' (kernels/conv.py)."""
+    """Which fast paths conv2d takes for C input channels, an H×H input and a K×K kernel with
+    padding K//2, stride 1: 'direct' (kernels/direct.py), 'direct+im2col' (dX by
+    kernels/conv.py) or 'im2col'."""
     from tinyrect.functional.geometry import conv_output
     from tinyrect.kernels import direct
 
     p = K // 2
-    return "direct" if direct.suits(C, conv_output(H, H, (K, K), (1, 1), (p, p, p, p), (1, 1))) \
-        else "im2col"
+    g = conv_output(H, H, (K, K), (1, 1), (p, p, p, p), (1, 1))
+    if not direct.suits(C, g):
+        return "im2col"
+    return "direct" if direct.takes_dx(C, g) else "direct+im2col"
 
 
 def _geomean(values):
@@ -214,7 +217,7 @@ def format_conv(result: dict) -> str:
     lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
              f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s "
              f"({kernels})",
-             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'path':<8}{'tinyrect':>10}{'numpy':>10}"
+             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'path':<15}{'tinyrect':>10}{'numpy':>10}"
              f"{'torch':>10}{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
     for row in result["rows"]:
         for kind, flop_factor in (("fwd", 1), ("fwd+bwd", 3)):
@@ -222,7 +225,7 @@ def format_conv(result: dict) -> str:
             torch_t = t.get("torch")
             gflops = flop_factor * row["gflop_fwd"] / t["tinyrect"]
             lines.append(
-                f"{str(tuple(row['shape'])):<22}{kind:<9}{row.get('path', '?'):<8}"
+                f"{str(tuple(row['shape'])):<22}{kind:<9}{row.get('path', '?'):<15}"
                 f"{1e3 * t['tinyrect']:>8.2f}ms"
                 f"{1e3 * t['numpy']:>8.2f}ms"
                 + (f"{1e3 * torch_t:>8.2f}ms{t['tinyrect'] / torch_t:>10.2f}" if torch_t

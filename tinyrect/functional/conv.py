@@ -20,10 +20,10 @@ the gradients of the k×k output pixels in d = F channels that it fed (n̂ = k²
 
 Two fast paths compute these products, both by chunks of the batch in parallel threads and
 with the bias as one more weight on an input that is always 1: tinyrect/kernels/direct.py
-(filters of at least 64 taps C·kh·kw: register-blocked tiles that read X_col's entries
-straight from a padded copy of x, never building X_col) and tinyrect/kernels/conv.py (im2col +
-one GEMM per chunk, X_col rebuilt in the backward; for filters with fewer taps, like a first
-layer's). The slow, obvious loops that define the same numbers are in
+(the forward and dW of every conv2d, and dX at stride 1 with 4 or more input channels:
+register-blocked tiles that read X_col's entries straight from a padded copy of x, never
+building X_col) and tinyrect/kernels/conv.py (im2col + one GEMM per chunk; dX of strided
+convolutions and of layers with 1-3 input channels). The slow, obvious loops that define the same numbers are in
 tinyrect/kernels/reference.py; tests compare all three. The paper's
 conv layers (Sec. 2.2) are exactly this op; their weights get He init (Eq. 10) in
 tinyrect.nn.Conv2d.
@@ -111,10 +111,13 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
         after a fused rectifier dY (and PReLU's da) first, as in conv2d_relu / conv2d_prelu."""
         dout, da = fused.rectifier_backward(np.asarray(dout, dtype=dtype), y)
-        back = _direct if path is _direct and _direct.supports_backward(g) else _fast
-        dx, dw, db = back.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
-                                    need_dw=weight.requires_grad, has_bias=bias is not None,
-                                    relu_out=out if relu else None)
+        need_dx = x.requires_grad
+        direct_dx = path is _direct and _direct.takes_dx(x.shape[1], g)
+        dx, dw, db = path.backward(xd, w_col, dout, g, need_dx=need_dx and (direct_dx or path is _fast),
+                                   need_dw=weight.requires_grad, has_bias=bias is not None,
+                                   relu_out=out if relu else None)
+        if need_dx and path is _direct and not direct_dx:         # dX by col2im(W_colᵀ·dY)
+            dx = _fast.backward(xd, w_col, dout, g, need_dw=False, relu_out=out if relu else None)[0]
         grads = [None if dx is None else dx.astype(x.dtype, copy=False),
                  None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)]
         if bias is not None:

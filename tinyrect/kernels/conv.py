@@ -1,7 +1,7 @@
 """conv2d's im2col path: im2col + one GEMM per chunk of the batch, the chunks in parallel threads.
 
-conv2d takes it for filters with fewer than 64 taps C·kh·kw (a first layer), and for the
-backward of a strided convolution; kernels/direct.py takes the rest (functional/conv.py picks).
+conv2d takes it for dX of strided convolutions and of layers with 1-3 input channels (a first
+layer's); kernels/direct.py takes the rest (functional/conv.py picks; lesson 03 times both).
 
 The math is in tinyrect/functional/conv.py (Y = W_col·X_col + b, dW = dY·X_colᵀ,
 dX = col2im(W_colᵀ·dY), db = Σ dY); this module computes exactly that, laid out for speed (each

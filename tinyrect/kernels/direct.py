@@ -212,13 +212,22 @@ def padded_size(H, W, geometry) -> tuple:
 
 
 GROUP_PIXELS = 256  # a weight-gradient tile sums over this many output pixels (whole samples)
-MIN_TAPS = 64   # fewer taps per filter (C·kh·kw) than this: the im2col path is faster
+MIN_TAPS = 1        # filters with fewer taps (C·kh·kw) than this take the im2col path instead
+MIN_DX_CHANNELS = 4  # dX of a layer with fewer input channels C: the im2col path (see takes_dx)
 
 
 def suits(C: int, geometry) -> bool:
-    """Whether conv2d takes this path: filters with at least MIN_TAPS taps (with fewer, each tile
-    does little arithmetic per output it writes, and im2col + GEMM measured faster)."""
+    """Whether conv2d takes this path (its forward and dW): filters with at least MIN_TAPS taps,
+    that is every filter; lesson 03 raises MIN_TAPS to time the im2col path against it."""
     return C * geometry.kh * geometry.kw >= MIN_TAPS
+
+
+def takes_dx(C: int, geometry) -> bool:
+    """Whether this path computes dX too: stride 1 (`supports_backward`) and at least
+    MIN_DX_CHANNELS input channels. dX is a forward with C output channels, and a tile holds 16
+    (float32) of them: with C = 1-3 most of its lanes would be padding, and col2im(W_colᵀ·dY)
+    measured faster (the first layer's dX, when its input needs one)."""
+    return supports_backward(geometry) and C >= MIN_DX_CHANNELS
 
 
 def supports_backward(geometry) -> bool:
