@@ -108,7 +108,17 @@ class _Job:
                     self.done.set()
 
 
-def _worker(jobs) -> None:
+_local = threading.local()
+
+
+def slot() -> int:
+    """This thread's index among the n threads of parallel_map: 0 for the calling thread, k + 1
+    for worker k; kernels use it to pick a scratch buffer of their own."""
+    return getattr(_local, "slot", 0)
+
+
+def _worker(jobs, index) -> None:
+    _local.slot = index
     while True:
         job = jobs.get()
         if job is None:        # _stop_workers
@@ -129,7 +139,8 @@ def _workers():
     if _state["pool"] is None or _state["pool_pid"] != os.getpid():  # a fork has no threads
         jobs = queue.SimpleQueue()
         for k in range(get_num_threads() - 1):
-            threading.Thread(target=_worker, args=(jobs,), name=f"tinyrect-{k}", daemon=True).start()
+            threading.Thread(target=_worker, args=(jobs, k + 1), name=f"tinyrect-{k}",
+                             daemon=True).start()
         _state["pool"], _state["pool_pid"] = jobs, os.getpid()
         _state["pool_size"] = get_num_threads() - 1
     return _state["pool"]
@@ -187,7 +198,8 @@ BACKOFF_S = (0.1, 5.0)  # ... then the Python threads run the chunks this long: 
 def run_chunks(together, one, args, n) -> None:
     """Run chunks 0..n-1 of a numba kernel: `together(*args)`, one prange region over all of
     them (numba's threads), or, for a while after a region stalled (this module's docstring;
-    BACKOFF_S), `one(k, *args)` for each k on the Python threads (parallel_map). A lone stall
+    BACKOFF_S), `one(k, slot(), *args)` for each k on the Python threads (parallel_map); the
+    slot, < get_num_threads(), says whose scratch buffers the chunk may use. A lone stall
     (another library's threads still spinning, say) costs 0.1 s on the Python threads; while
     the machine stays busy the regions are tried less and less often.
 
@@ -195,8 +207,11 @@ def run_chunks(together, one, args, n) -> None:
     waited for a descheduled thread (measured: 16-20 ms of wall time, 3.7 ms of the caller's
     CPU time, spinning at the barrier before it slept), against equal times when all goes well.
     A stall: more than STALL_MS and more than half the region's wall time off the CPU."""
-    if get_num_threads() == 1 or n <= 1 or time.monotonic() < _state.get("python_until", 0.0):
-        parallel_map(lambda k: one(k, *args), range(n))
+    if get_num_threads() == 1 or n <= 1:
+        together(*args)                          # one thread: no barrier to wait at
+        return
+    if time.monotonic() < _state.get("python_until", 0.0):
+        parallel_map(lambda k: one(k, slot(), *args), range(n))
         return
     start, cpu = time.perf_counter(), time.thread_time()
     together(*args)

@@ -37,7 +37,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from tinyrect._threads import run_chunks
+from tinyrect._threads import get_num_threads, run_chunks
 from tinyrect.kernels import microkernel as _mk
 from tinyrect.kernels.conv import buffer, chunks
 
@@ -72,9 +72,9 @@ def pad_sample(x, n, pt, pl, xs, mask):
         for h in range(H):
             src = u(((n * C + c) * H + h) * W)
             dst = u((c * Hb + pt + h) * Wb + pl)
-            if mask.size:
+            if mask.size:        # times 0 or 1, no branch: ReLU's mask is unpredictable
                 for w in range(u(W)):
-                    sf[dst + w] = xf[src + w] if mf[src + w] > zero else zero
+                    sf[dst + w] = xf[src + w] * x.dtype.type(mf[src + w] > zero)
             else:
                 for w in range(u(W)):
                     sf[dst + w] = xf[src + w]
@@ -151,7 +151,7 @@ def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, rows, nv, fb, mask):
                 src, dst = u(((n0 + s) * F + f) * P), u(s * P * Fp + f)
                 if mask.size:
                     for q in range(u(P)):
-                        gf[dst + q * u(Fp)] = gf_in[src + q] if mf[src + q] > zero else zero
+                        gf[dst + q * u(Fp)] = gf_in[src + q] * x.dtype.type(mf[src + q] > zero)
                 else:
                     for q in range(u(P)):
                         gf[dst + q * u(Fp)] = gf_in[src + q]
@@ -237,32 +237,36 @@ def supports_backward(geometry) -> bool:
 
 
 @njit(cache=True, nogil=True)
-def forward_chunk(k, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_tiles on chunk k, samples [bounds[k], bounds[k+1]) of the batch, padding into xs[k]."""
+def forward_chunk(k, slot, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
+    """forward_tiles on chunk k, samples [bounds[k], bounds[k+1]) of the batch, padding into the
+    calling thread's scratch xs[slot]."""
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
-    forward_tiles(x[n0:n1], pt, pl, xs[k], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
+    forward_tiles(x[n0:n1], pt, pl, xs[slot], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_chunk for every chunk, the chunks in parallel (numba's prange)."""
+    """forward_chunk for every chunk, the chunks in parallel (numba's prange; each thread pads
+    into its own scratch, which stays in its cache)."""
     for k in prange(len(bounds) - 1):
-        forward_chunk(k, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds)
+        forward_chunk(k, numba.get_thread_id(), x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu,
+                      mask, bounds)
 
 
 @njit(cache=True, nogil=True)
-def backward_chunk(k, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
-                   wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
-    """Chunk k of the batch: its dWᵀ into dwt[k] (weight_grad_tiles, scratch xs[k], gt[k]) and
-    dX = the forward of dY (g4: dY as (N, F, Ho, Wo)) with the turned filters wt_x into dx
-    (forward_tiles, scratch gs[k])."""
+def backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl,
+                   gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
+    """Chunk k of the batch: its dWᵀ added to dwt[slot] (weight_grad_tiles, scratch xs[slot],
+    gt[slot]) and dX = the forward of dY (g4: dY as (N, F, Ho, Wo)) with the turned filters wt_x
+    into dx (forward_tiles, scratch gs[slot]); slot: the calling thread's."""
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
     if need_dw:
-        weight_grad_tiles(x[n0:n1], ph, pw, xs[k], g[n0:n1], gt[k], dwt[k], taps, rows, nv, fb, m)
+        weight_grad_tiles(x[n0:n1], ph, pw, xs[slot], g[n0:n1], gt[slot], dwt[slot], taps, rows,
+                          nv, fb, m)
     if need_dx:
-        forward_tiles(g4[n0:n1], gpt, gpl, gs[k], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
+        forward_tiles(g4[n0:n1], gpt, gpl, gs[slot], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
                       False, m)
 
 
@@ -271,8 +275,9 @@ def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt
                     wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
     """backward_chunk for every chunk, the chunks in parallel (numba's prange)."""
     for k in prange(len(bounds) - 1):
-        backward_chunk(k, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
-                       wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx)
+        backward_chunk(k, numba.get_thread_id(), x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb,
+                       mask, g4, gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw,
+                       need_dx)
 
 
 def _bounds(N: int) -> np.ndarray:
@@ -294,7 +299,8 @@ def forward(x, w_aug, geometry, epilogue=None, relu=False):
     y = np.empty((N, F, geometry.Ho * geometry.Wo), dtype=x.dtype)
     planes = C + has_bias
     bounds = _bounds(N)
-    xs = buffer("xpad", len(bounds) * planes * Hb * Wb, x.dtype).reshape(-1, 1, planes, Hb, Wb)
+    n = get_num_threads()                                   # scratch: one per thread
+    xs = buffer("xpad", n * planes * Hb * Wb, x.dtype).reshape(n, 1, planes, Hb, Wb)
     args = (x, geometry.ph, geometry.pw, xs, wt, y, taps, pixels, nv, fb, relu,
             _NO_MASK[x.dtype.char], bounds)
     run_chunks(forward_chunks, forward_chunk, args, len(bounds) - 1)
@@ -329,7 +335,7 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     gH, gW = max(gpt + Ho, H + (kh - 1) * dh), max(gpl + Wo, W + (kw - 1) * dw)
     gtaps, gpixels = offsets(F, gH, gW, kh, kw, 1, 1, dh, dw, H, W)
     bounds = _bounds(N)
-    n = max(len(bounds) - 1, 1)
+    n = get_num_threads()                                   # scratch and dW parts: one per thread
     t = x.dtype
     xs = buffer("xpad", n * S * planes * Hb * Wb, t).reshape(n, S, planes, Hb, Wb)
     gt = buffer("dy_t", n * S * P * Fp, t).reshape(n, S * P, Fp)
