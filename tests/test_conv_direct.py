@@ -177,3 +177,26 @@ def test_bench_names_the_path_each_shape_takes():
 
     assert conv_path(16, 8, 3) == "direct" and conv_path(64, 4, 3) == "direct"
     assert conv_path(3, 32, 3) == "direct+im2col" and conv_path(1, 16, 3) == "direct+im2col"
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_numba_threads_and_python_threads_give_the_same_gradients(monkeypatch, relu):
+    """The chunks on numba's threads (one prange region) or on tinyrect's Python threads (before
+    the region is compiled, or after a stall): the same values, up to the order of dW's sums."""
+    from tinyrect import _threads
+
+    tr.set_num_threads(2)
+    rng = np.random.default_rng(11)
+    x0, w0, b0 = rng.standard_normal((37, 8, 6, 5)), rng.standard_normal((20, 8, 3, 3)), rng.standard_normal(20)
+
+    def run():
+        x, w, b = (tr.Tensor(v, requires_grad=True) for v in (x0, w0, b0))
+        y = (F.conv2d_relu if relu else F.conv2d)(x, w, b, padding=1)
+        (y * y).sum().backward()
+        return [y.data, x.grad, w.grad, b.grad]
+
+    monkeypatch.setattr(_threads, "_compiled", lambda together, args: True)
+    region = run()
+    monkeypatch.setattr(_threads, "_compiled", lambda together, args: False)
+    for got, want in zip(region, run()):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -73,9 +73,10 @@ def test_changing_the_thread_count_stops_the_old_workers():
 def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_threads, monkeypatch):
     """A region in which the caller sat off the CPU (here: slept) counts as stalled; for a
     backoff after it the chunks run one by one on the Python threads, then the region is tried
-    again; a second stall in a row doubles the backoff. On one thread the region always runs
-    (there is no other thread to wait for). Each chunk gets the slot of the thread running it."""
+    again; a second stall in a row doubles the backoff. On one thread the chunks always run one
+    by one. Each chunk gets the slot of the thread running it."""
     calls = []
+    monkeypatch.setattr(_threads, "_compiled", lambda together, args: True)
     monkeypatch.setitem(_threads._state, "python_until", 0.0)
     monkeypatch.setitem(_threads._state, "backoff", 0.3)
     monkeypatch.setattr(_threads, "BACKOFF_S", (0.3, 5.0))
@@ -109,9 +110,31 @@ def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_thre
     assert _threads._state["backoff"] == 0.3                   # ... and all went well
     tinyrect.set_num_threads(1)
     try:
-        _threads._state["python_until"] = time.monotonic() + 60
         calls.clear()
         _threads.run_chunks(together, one, (out, 0.0), 4)
-        assert calls == ["region"]
+        assert calls == [0, 1, 2, 3]
     finally:
         tinyrect.set_num_threads(2)
+
+
+def test_the_region_is_compiled_in_the_background_after_a_few_calls(two_threads, monkeypatch):
+    """Until numba has the prange region compiled, the chunks run on the Python threads; the
+    COMPILE_AFTER-th call starts its compilation in a background thread."""
+    import numba
+
+    if numba.config.DISABLE_JIT:
+        pytest.skip("nothing to compile")
+
+    @numba.njit(parallel=True)
+    def together(out):
+        for k in numba.prange(out.size):
+            out[k] = k
+
+    monkeypatch.setitem(_threads._state, "compiled", {})
+    out = np.zeros(4)
+    answers = [_threads._compiled(together, (out,)) for _ in range(_threads.COMPILE_AFTER + 1)]
+    assert not any(answers)
+    deadline = time.monotonic() + 120
+    while not _threads._compiled(together, (out,)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _threads._compiled(together, (out,)) and len(together.overloads) == 1

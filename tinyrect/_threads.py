@@ -190,16 +190,53 @@ def parallel_map(fn, items) -> list:
     return job.results
 
 
+COMPILE_AFTER = 3     # calls on the Python threads before the region is compiled in the background
 STALL_MS = 2.0        # the caller off the CPU this long, and half the region's time: it waited
 BACKOFF_S = (0.1, 5.0)  # ... then the Python threads run the chunks this long: 0.1 s after a
 #                         lone stall, twice as long after each stall in a row, at most 5 s
 
 
+def _compiled(together, args) -> bool:
+    """Whether numba has `together` compiled for arguments like these (the dtype of the first
+    says which: the drivers take the same kinds of arrays otherwise); if not, compile it (or load
+    it from numba's cache) in a background thread and say False meanwhile. A prange region
+    takes numba 5-10 s to compile, the serial kernels the chunks call a few seconds: until the
+    region is ready, the chunks run on the Python threads, so a first run does not wait. The
+    compilation starts at the COMPILE_AFTER-th call with these arguments (numba compiles one
+    function at a time, and the first calls need the serial kernels compiled first)."""
+    import numba
+
+    if numba.config.DISABLE_JIT:
+        return True
+    key = (together, args[0].dtype.char)     # the drivers' other argument types follow from it
+    done = _state.setdefault("compiled", {})
+    done[key] = done.get(key, 0)
+    if done[key] is True or done[key] < 0:    # ready, or being compiled
+        return done[key] is True
+    done[key] += 1
+    if done[key] < COMPILE_AFTER:         # the first calls compile only the serial kernels:
+        return False                      # numba compiles one function at a time
+    done[key] = -1
+
+    signature = tuple(numba.typeof(a) for a in args)
+
+    def compile_now():
+        try:
+            together.compile(signature)
+            done[key] = True
+        except Exception:                        # stays on the Python threads
+            pass
+
+    threading.Thread(target=compile_now, name="tinyrect-compile", daemon=True).start()
+    return False
+
+
 def run_chunks(together, one, args, n) -> None:
     """Run chunks 0..n-1 of a numba kernel: `together(*args)`, one prange region over all of
-    them (numba's threads), or, for a while after a region stalled (this module's docstring;
-    BACKOFF_S), `one(k, slot(), *args)` for each k on the Python threads (parallel_map); the
-    slot, < get_num_threads(), says whose scratch buffers the chunk may use. A lone stall
+    them (numba's threads), or `one(k, slot(), *args)` for each k on the Python threads
+    (parallel_map): on one thread, until the region is compiled (`_compiled`), and for a
+    while after a region stalled (this module's docstring; BACKOFF_S). The slot,
+    < get_num_threads(), says whose scratch buffers the chunk may use. A lone stall
     (another library's threads still spinning, say) costs 0.1 s on the Python threads; while
     the machine stays busy the regions are tried less and less often.
 
@@ -207,10 +244,8 @@ def run_chunks(together, one, args, n) -> None:
     waited for a descheduled thread (measured: 16-20 ms of wall time, 3.7 ms of the caller's
     CPU time, spinning at the barrier before it slept), against equal times when all goes well.
     A stall: more than STALL_MS and more than half the region's wall time off the CPU."""
-    if get_num_threads() == 1 or n <= 1:
-        together(*args)                          # one thread: no barrier to wait at
-        return
-    if time.monotonic() < _state.get("python_until", 0.0):
+    if (get_num_threads() == 1 or n <= 1 or time.monotonic() < _state.get("python_until", 0.0)
+            or not _compiled(together, args)):  # one thread: no region at all
         parallel_map(lambda k: one(k, slot(), *args), range(n))
         return
     start, cpu = time.perf_counter(), time.thread_time()

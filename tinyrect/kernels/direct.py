@@ -17,7 +17,7 @@ FB (channels per tile) is one or two vectors (16 or 32 float32, 8 or 16 float64)
 padded with zeros to a multiple of FB, and the last pixels/taps of a row of tiles repeat the last
 real one (computed, then dropped), so no tile reads outside its sample. The batch is split into
 chunks; each chunk pads, multiplies and writes its own samples, and sums its own part of dW.
-A chunk is numba code from end to end (`forward_chunk`, `backward_chunk`), so numba's own
+A chunk is numba code from end to end (forward_tiles, weight_grad_tiles), so numba's own
 threads can run the chunks (`forward_chunks`, `backward_chunks`: one `prange` region), which
 costs microseconds per hand-off where waking a Python thread cost up to a tenth of a
 millisecond, as long as a whole forward of the 30-layer net's 16-channel layer on two threads.
@@ -103,7 +103,6 @@ def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
     _clear(xs, x.shape[1])
     xf, wf, yf = xs.reshape(xs.size), wt.reshape(wt.size), y.reshape(y.size)
     acc = np.empty(PB * fb, dtype=xs.dtype)
-    zero = xs.dtype.type(0)
     u = np.uint64
     for n in range(x.shape[0]):
         pad_sample(x, n, pt, pl, xs[0], mask)
@@ -111,16 +110,18 @@ def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
             cols = pixels[q0:q0 + PB]
             m = min(PB, P - q0)
             for f0 in range(0, F, fb):
-                if m == PB:                 # a full tile: stored transposed, straight into y
-                    _tile(nv, xf, wf, yf, taps, T, 0, cols, Fp, f0, (n * F + f0) * P + q0, P,
-                          3 if relu else 2, min(fb, F - f0))
-                    continue
-                _tile(nv, xf, wf, acc, taps, T, 0, cols, Fp, f0, 0, fb, 0, fb)
-                for f in range(f0, min(F, f0 + fb)):
-                    out, a = u((n * F + f) * P + q0), u(f - f0)
-                    for p in range(u(m)):
-                        v = acc[p * u(fb) + a]
-                        yf[out + p] = max(v, zero) if relu else v
+                nf = min(fb, F - f0)
+                # stored transposed (channel by channel), ReLU applied: a full tile straight
+                # into y, the last, partial one into acc first
+                full = m == PB
+                _tile(nv, xf, wf, yf if full else acc, taps, T, 0, cols, Fp, f0,
+                      (n * F + f0) * P + q0 if full else 0, P if full else PB, 3 if relu else 2,
+                      nf)
+                if not full:
+                    for f in range(nf):
+                        out = u((n * F + f0 + f) * P + q0)
+                        for p in range(u(m)):
+                            yf[out + p] = acc[u(f * PB) + p]
 
 
 @njit(cache=True, nogil=True)
@@ -236,30 +237,45 @@ def supports_backward(geometry) -> bool:
     return sh == sw == 1 and ph <= (kh - 1) * dh and pw <= (kw - 1) * dw
 
 
-@njit(cache=True, nogil=True)
-def forward_chunk(k, slot, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_tiles on chunk k, samples [bounds[k], bounds[k+1]) of the batch, padding into the
-    calling thread's scratch xs[slot]."""
+@njit(cache=True, nogil=True, parallel=True)
+def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
+    """forward_tiles on each chunk [bounds[k], bounds[k+1]) of the batch, the chunks in parallel
+    (numba's prange); each thread pads into its own scratch xs[thread], which stays in its cache."""
+    for k in prange(len(bounds) - 1):
+        n0, n1 = bounds[k], bounds[k + 1]
+        m = mask[n0:n1] if mask.shape[0] else mask[:0]
+        forward_tiles(x[n0:n1], pt, pl, xs[numba.get_thread_id()], wt, y[n0:n1], taps, pixels, nv,
+                      fb, relu, m)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
+                    wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
+    """For each chunk k of the batch, in parallel (numba's prange): its dWᵀ added to dwt[thread]
+    (weight_grad_tiles, scratch xs[thread], gt[thread]) and dX = the forward of dY (g4: dY as
+    (N, F, Ho, Wo)) with the turned filters wt_x into dx (forward_tiles, scratch gs[thread])."""
+    for k in prange(len(bounds) - 1):
+        n0, n1 = bounds[k], bounds[k + 1]
+        m = mask[n0:n1] if mask.shape[0] else mask[:0]
+        t = numba.get_thread_id()
+        if need_dw:
+            weight_grad_tiles(x[n0:n1], ph, pw, xs[t], g[n0:n1], gt[t], dwt[t], taps, rows, nv,
+                              fb, m)
+        if need_dx:
+            forward_tiles(g4[n0:n1], gpt, gpl, gs[t], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
+                          False, m)
+
+
+def _forward_chunk(k, slot, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
+    """forward_chunks' work for chunk k alone, on the scratch of `slot` (tinyrect's threads)."""
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
     forward_tiles(x[n0:n1], pt, pl, xs[slot], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_chunk for every chunk, the chunks in parallel (numba's prange; each thread pads
-    into its own scratch, which stays in its cache)."""
-    for k in prange(len(bounds) - 1):
-        forward_chunk(k, numba.get_thread_id(), x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu,
-                      mask, bounds)
-
-
-@njit(cache=True, nogil=True)
-def backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl,
-                   gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
-    """Chunk k of the batch: its dWᵀ added to dwt[slot] (weight_grad_tiles, scratch xs[slot],
-    gt[slot]) and dX = the forward of dY (g4: dY as (N, F, Ho, Wo)) with the turned filters wt_x
-    into dx (forward_tiles, scratch gs[slot]); slot: the calling thread's."""
+def _backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl,
+                    gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
+    """backward_chunks' work for chunk k alone, on the scratch of `slot` (tinyrect's threads)."""
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
     if need_dw:
@@ -268,16 +284,6 @@ def backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask,
     if need_dx:
         forward_tiles(g4[n0:n1], gpt, gpl, gs[slot], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
                       False, m)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
-                    wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
-    """backward_chunk for every chunk, the chunks in parallel (numba's prange)."""
-    for k in prange(len(bounds) - 1):
-        backward_chunk(k, numba.get_thread_id(), x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb,
-                       mask, g4, gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw,
-                       need_dx)
 
 
 def _bounds(N: int) -> np.ndarray:
@@ -303,7 +309,7 @@ def forward(x, w_aug, geometry, epilogue=None, relu=False):
     xs = buffer("xpad", n * planes * Hb * Wb, x.dtype).reshape(n, 1, planes, Hb, Wb)
     args = (x, geometry.ph, geometry.pw, xs, wt, y, taps, pixels, nv, fb, relu,
             _NO_MASK[x.dtype.char], bounds)
-    run_chunks(forward_chunks, forward_chunk, args, len(bounds) - 1)
+    run_chunks(forward_chunks, _forward_chunk, args, len(bounds) - 1)
     if epilogue is not None:
         epilogue(y, 0, N)
     return y.reshape(N, F, geometry.Ho, geometry.Wo)
@@ -344,7 +350,7 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     dx = np.empty((N, C, H * W) if need_dx else (0, C, H * W), dtype=t)
     args = (x, ph, pw, xs, dout, gt, dwt, taps, rows, nv, fb, mask, dout.reshape(N, F, Ho, Wo),
             gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx)
-    run_chunks(backward_chunks, backward_chunk, args, len(bounds) - 1)
+    run_chunks(backward_chunks, _backward_chunk, args, len(bounds) - 1)
     dw = db = None
     if need_dw:
         dwt = dwt.sum(axis=0)
