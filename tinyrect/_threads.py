@@ -227,8 +227,18 @@ def _compiled(together, args) -> bool:
         except Exception:                        # stays on the Python threads
             pass
 
-    threading.Thread(target=compile_now, name="tinyrect-compile", daemon=True).start()
+    thread = threading.Thread(target=compile_now, name="tinyrect-compile", daemon=True)
+    _state.setdefault("compiling", []).append(thread)
+    thread.start()
     return False
+
+
+def wait_for_compilation(timeout: float = 300.0) -> None:
+    """Wait until the background compilations `_compiled` started have ended (benchmarks call
+    it after their warm-up, so that they time the steady state, not numba's compiler)."""
+    deadline = time.monotonic() + timeout
+    for thread in _state.get("compiling", []):
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def run_chunks(together, one, args, n) -> None:

@@ -27,6 +27,8 @@ import time
 
 import numpy as np
 
+from tinyrect._threads import wait_for_compilation
+
 DEFAULT_SHAPES = [(64, 32, 32, 3, 32), (128, 16, 16, 3, 16), (64, 16, 8, 3, 16), (64, 3, 32, 3, 16)]
 BENCHMARKS: dict = {}  # name -> (fn(args) -> (dict, str), help)
 # Before each timed call, the same contender runs untimed for at least WARM seconds. BLAS and
@@ -140,7 +142,9 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
         for kind, idx in (("fwd", 0), ("fwd+bwd", 1)):
             times = {name: [] for name in fns}
             for f in fns.values():   # warm-up (and numba's first compile)
-                f[idx]()
+                for _ in range(4):
+                    f[idx]()
+            wait_for_compilation()   # the parallel regions numba compiles in the background
             for _ in range(repeats):
                 for name, f in fns.items():
                     start = time.perf_counter()

@@ -11,10 +11,11 @@ same net in PyTorch (same layers, same weights, same batch, same thread count).
 One step = forward, cross-entropy, backward, SGD update with momentum 0.9 and weight decay 5e-4
 (not on biases and PReLU coefficients). The two frameworks' steps alternate, so both see the same
 load on a shared machine; we report the MEDIAN of `repeats` timed steps after 3 warm-up steps (the
-first includes numba's compilation or cache load).
+first includes numba's compilation or cache load) and the end of any compilation numba runs in
+the background (tinyrect._threads.wait_for_compilation).
 
-Peak memory (`memory=True`): each framework runs in a fresh process; after a warm-up step on a
-batch of 2 (kernels loaded, optimizer state allocated) the process's peak resident memory is
+Peak memory (`memory=True`): each framework runs in a fresh process; after warm-up steps on a
+batch of 2 and the end of numba's background compilation (kernels loaded, optimizer state allocated) the process's peak resident memory is
 reset, one full step runs, and the step's memory is the new peak minus the resident memory
 before it (Linux only: it reads /proc/self/status).
 """
@@ -27,6 +28,8 @@ import sys
 import time
 
 import numpy as np
+
+from tinyrect._threads import wait_for_compilation
 
 NETS = {
     "plain30": dict(builder="plain_net", depth=30, width=16, activation="relu", size=8, batch=64,
@@ -141,6 +144,9 @@ def bench_net(name: str, repeats: int, use_torch: bool) -> dict:
     for step in steps.values():
         for _ in range(3):
             step(x, y)
+    wait_for_compilation()             # numba's parallel regions, compiled in the background
+    for step in steps.values():
+        step(x, y)
     for _ in range(repeats):           # interleaved: both see the same machine load
         for k, step in steps.items():
             times[k].append(_timed(step, x, y))
@@ -161,7 +167,10 @@ def step_memory(framework: str, name: str, threads: int) -> dict:
         torch.set_num_threads(threads)
     make = tinyrect_step if framework == "tinyrect" else torch_step
     step = make(name)
-    step(*_data(name, batch=2))                     # kernels loaded, optimizer state allocated
+    for _ in range(3):                              # kernels loaded, optimizer state allocated
+        step(*_data(name, batch=2))
+    wait_for_compilation()                          # the steady state: no compiler running
+    step(*_data(name, batch=2))
     x, y = _data(name)
     before = _status_kb("VmRSS")
     with open("/proc/self/clear_refs", "w") as fh:  # reset the peak (VmHWM) to the current RSS
