@@ -15,9 +15,9 @@ first includes numba's compilation or cache load) and the end of any compilation
 the background (tinyrect._threads.wait_for_compilation).
 
 Peak memory (`memory=True`): each framework runs in a fresh process; after warm-up steps on a
-batch of 2 and the end of numba's background compilation (kernels loaded, optimizer state allocated) the process's peak resident memory is
-reset, one full step runs, and the step's memory is the new peak minus the resident memory
-before it (Linux only: it reads /proc/self/status).
+batch of 2 (kernels loaded, optimizer state allocated) and the end of numba's background
+compilation, the process's peak resident memory is reset, one full step runs, and the step's
+memory is the new peak minus the resident memory before it (Linux only: /proc/self/status).
 """
 from __future__ import annotations
 
