@@ -117,9 +117,10 @@ def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_thre
         tinyrect.set_num_threads(2)
 
 
-def test_the_region_is_compiled_in_the_background_after_a_few_calls(two_threads, monkeypatch):
-    """Until numba has the prange region compiled, the chunks run on the Python threads; the
-    COMPILE_AFTER-th call starts its compilation in a background thread."""
+def test_the_region_is_compiled_in_the_background_once_the_chunks_took_a_while(two_threads,
+                                                                                 monkeypatch):
+    """Until numba has the prange region compiled, the chunks run on the Python threads; once
+    they took COMPILE_AFTER_S seconds there, the region is compiled in a background thread."""
     import numba
 
     if numba.config.DISABLE_JIT:
@@ -131,10 +132,13 @@ def test_the_region_is_compiled_in_the_background_after_a_few_calls(two_threads,
             out[k] = k
 
     monkeypatch.setitem(_threads._state, "compiled", {})
+    monkeypatch.setitem(_threads._state, "chunk_seconds", 0.0)
+    monkeypatch.setattr(_threads, "COMPILE_AFTER_S", 0.05)
     out = np.zeros(4)
-    answers = [_threads._compiled(together, (out,)) for _ in range(_threads.COMPILE_AFTER + 1)]
-    assert not any(answers)
-    deadline = time.monotonic() + 120
-    while not _threads._compiled(together, (out,)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    before = len(_threads._state.get("compiling", []))
+    _threads.run_chunks(together, lambda k, slot, o: time.sleep(0.02), (out,), 4)
+    assert len(_threads._state.get("compiling", [])) == before      # not yet: 0.04 s < 0.05 s
+    _threads.run_chunks(together, lambda k, slot, o: time.sleep(0.02), (out,), 4)
+    assert not _threads._compiled(together, (out,))                 # compiling now
+    _threads.wait_for_compilation()
     assert _threads._compiled(together, (out,)) and len(together.overloads) == 1

@@ -23,11 +23,11 @@ else NUMBA_NUM_THREADS, else the number of cores):
     chunks run on numba's own threads, one `prange` region per call (`run_chunks`): waking a
     Python worker took up to a tenth of a millisecond, numba's threads start in microseconds.
     But a region ends at a barrier that waits for every numba thread: when other processes
-    keep all cores busy, one descheduled thread stalls the region for a whole time slice
-    (measured: a 0.1 ms forward took 4-16 ms with two busy processes on 2 cores, where Python
-    threads, which let the caller take the chunks a sleeping worker never started, took 0.3
-    ms). So `run_chunks` watches for such stalls and uses the Python threads for a while after
-    one.
+    keep all cores busy, one descheduled thread stalls the region for a whole time slice of the
+    operating system, tens of times the region's own work on these small layers (the README's
+    speed section has the numbers), where Python threads let the caller take the chunks a
+    sleeping worker never started. So `run_chunks` watches for such stalls and uses the Python
+    threads for a while after one.
 """
 from __future__ import annotations
 
@@ -190,7 +190,7 @@ def parallel_map(fn, items) -> list:
     return job.results
 
 
-COMPILE_AFTER = 3     # calls on the Python threads before the region is compiled in the background
+COMPILE_AFTER_S = 3.0  # seconds of chunks on the Python threads before the regions are compiled
 STALL_MS = 2.0        # the caller off the CPU this long, and half the region's time: it waited
 BACKOFF_S = (0.1, 5.0)  # ... then the Python threads run the chunks this long: 0.1 s after a
 #                         lone stall, twice as long after each stall in a row, at most 5 s
@@ -200,23 +200,21 @@ def _compiled(together, args) -> bool:
     """Whether numba has `together` compiled for arguments like these (the dtype of the first
     says which: the drivers take the same kinds of arrays otherwise); if not, compile it (or load
     it from numba's cache) in a background thread and say False meanwhile. A prange region
-    takes numba 5-10 s to compile, the serial kernels the chunks call a few seconds: until the
-    region is ready, the chunks run on the Python threads, so a first run does not wait. The
-    compilation starts at the COMPILE_AFTER-th call with these arguments (numba compiles one
-    function at a time, and the first calls need the serial kernels compiled first)."""
+    takes numba several times longer to compile than the serial kernels it calls, so it is
+    compiled only in a process that has spent COMPILE_AFTER_S seconds in these chunks on the
+    Python threads (a training run, not a test or a short script), and in the background: the
+    chunks keep running on the Python threads until the region is ready."""
     import numba
 
     if numba.config.DISABLE_JIT:
         return True
     key = (together, args[0].dtype.char)     # the drivers' other argument types follow from it
     done = _state.setdefault("compiled", {})
-    done[key] = done.get(key, 0)
-    if done[key] is True or done[key] < 0:    # ready, or being compiled
-        return done[key] is True
-    done[key] += 1
-    if done[key] < COMPILE_AFTER:         # the first calls compile only the serial kernels:
-        return False                      # numba compiles one function at a time
-    done[key] = -1
+    if key in done:                          # ready, or being compiled
+        return done[key]
+    if _state.get("chunk_seconds", 0.0) < COMPILE_AFTER_S:
+        return False
+    done[key] = False
 
     signature = tuple(numba.typeof(a) for a in args)
 
@@ -251,12 +249,15 @@ def run_chunks(together, one, args, n) -> None:
     the machine stays busy the regions are tried less and less often.
 
     A stall shows as wall time the calling thread did not spend on the CPU: in a region that
-    waited for a descheduled thread (measured: 16-20 ms of wall time, 3.7 ms of the caller's
-    CPU time, spinning at the barrier before it slept), against equal times when all goes well.
+    waited for a descheduled thread, the caller spins at the barrier for a few milliseconds,
+    then sleeps, so its CPU time is a fraction of the wall time; when all goes well the two
+    are equal.
     A stall: more than STALL_MS and more than half the region's wall time off the CPU."""
     if (get_num_threads() == 1 or n <= 1 or time.monotonic() < _state.get("python_until", 0.0)
             or not _compiled(together, args)):  # one thread: no region at all
+        start = time.perf_counter()
         parallel_map(lambda k: one(k, slot(), *args), range(n))
+        _state["chunk_seconds"] = _state.get("chunk_seconds", 0.0) + time.perf_counter() - start
         return
     start, cpu = time.perf_counter(), time.thread_time()
     together(*args)

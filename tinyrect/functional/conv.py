@@ -75,7 +75,7 @@ def conv2d_prelu(x, weight, bias, slopes, stride=1, padding=0, dilation=1,
         dY = dout · (1 if Y > 0 else a_c),  da_c = Σ dout · min(0, Y)      (Eq. 2-3)
 
     then conv2d's backward with dY. `slopes` has 1 element (channel-shared) or F (channel-wise).
-    The rectifier runs on each chunk of Y right after it is computed; dY and da are made as F.prelu
+    The rectifier runs on Y right after it is computed; dY and da are made as F.prelu
     makes them. Y is kept for da (a may be 0, so out alone is not enough).
     nn.Sequential calls this for a Conv2d followed by a PReLU when no hook watches either.
     """

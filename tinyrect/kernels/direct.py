@@ -18,9 +18,9 @@ padded with zeros to a multiple of FB, and the last pixels/taps of a row of tile
 real one (computed, then dropped), so no tile reads outside its sample. The batch is split into
 chunks; each chunk pads, multiplies and writes its own samples, and sums its own part of dW.
 A chunk is numba code from end to end (forward_tiles, weight_grad_tiles), so numba's own
-threads can run the chunks (`forward_chunks`, `backward_chunks`: one `prange` region), which
-costs microseconds per hand-off where waking a Python thread cost up to a tenth of a
-millisecond, as long as a whole forward of the 30-layer net's 16-channel layer on two threads.
+threads can run the chunks (`forward_chunks`, `backward_chunks`: one `prange` region): handing
+work to them is much cheaper than waking a Python thread, which took about as long as a whole
+forward of the 30-layer net's 16-channel layer on two threads (the README's speed section).
 tinyrect._threads.run_chunks falls back to Python threads while the machine is oversubscribed
 (it says why).
 

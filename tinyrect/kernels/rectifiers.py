@@ -26,8 +26,8 @@ on the shapes of the `tinyrect bench` training step, e.g. (16-64, 32, 8, 8) and 
     linear layer, loops along the channels instead (each a[c] and da[c] in turn): on a (64, 128)
     batch (forward and backward) 8x faster than the plane loop, 5x faster than NumPy;
   * serial, with the GIL released (`nogil`): conv2d_prelu (functional/conv.py) runs the forward
-    on each chunk of the batch in conv2d's own threads, right after the chunk's Y is computed
-    (`prelu_forward_4d_into`). Cutting a backward into chunks on tinyrect's threads
+    right after Y is computed (`prelu_forward_4d_into`; on the im2col path chunk by chunk in
+    conv2d's threads, on the direct path once for the batch). Cutting a backward into chunks on tinyrect's threads
     (`_threads.parallel_map`, each chunk with its own float64 da) did not pay on the benchmark's
     inputs: inside the training step it took 3x as long as the serial kernel (the hand-off to
     the other thread costs more than the kernel's half of a 0.5 MB input); on its own it lost
