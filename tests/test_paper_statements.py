@@ -51,8 +51,10 @@ def test_xavier_over_he_logits_is_2_to_the_minus_L_over_2(depth, padding_mode):
     ratio = logits["xavier"].std() / logits["he"].std()
     assert ratio == pytest.approx(2.0 ** (-depth / 2), rel=1e-4)
     assert ratio != pytest.approx(0.5 ** ((depth - 1) / 2), rel=0.1)
+    # float32 rounding: the two nets' sums round differently in every layer (about 1e-7 of the
+    # largest logit per layer, measured); (1/2)^((L-1)/2) would be off by a factor √2
     np.testing.assert_allclose(logits["xavier"], logits["he"] * 2.0 ** (-depth / 2),
-                               rtol=1e-4, atol=1e-6 * np.abs(logits["xavier"]).max())
+                               rtol=1e-4, atol=4e-7 * depth * np.abs(logits["xavier"]).max())
 
 
 # ------------------------------------------------------------------ init.py docstrings
