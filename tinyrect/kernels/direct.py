@@ -251,15 +251,16 @@ def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bound
 @njit(cache=True, nogil=True, parallel=True)
 def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
                     wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
-    """For each chunk k of the batch, in parallel (numba's prange): its dWᵀ added to dwt[thread]
-    (weight_grad_tiles, scratch xs[thread], gt[thread]) and dX = the forward of dY (g4: dY as
+    """For each chunk k of the batch, in parallel (numba's prange): its dWᵀ into dwt[k] (summed
+    in chunk order afterwards: the same numbers whichever thread ran which chunk;
+    weight_grad_tiles, scratch xs[thread], gt[thread]) and dX = the forward of dY (g4: dY as
     (N, F, Ho, Wo)) with the turned filters wt_x into dx (forward_tiles, scratch gs[thread])."""
     for k in prange(len(bounds) - 1):
         n0, n1 = bounds[k], bounds[k + 1]
         m = mask[n0:n1] if mask.shape[0] else mask[:0]
         t = numba.get_thread_id()
         if need_dw:
-            weight_grad_tiles(x[n0:n1], ph, pw, xs[t], g[n0:n1], gt[t], dwt[t], taps, rows, nv,
+            weight_grad_tiles(x[n0:n1], ph, pw, xs[t], g[n0:n1], gt[t], dwt[k], taps, rows, nv,
                               fb, m)
         if need_dx:
             forward_tiles(g4[n0:n1], gpt, gpl, gs[t], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
@@ -279,7 +280,7 @@ def _backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
     if need_dw:
-        weight_grad_tiles(x[n0:n1], ph, pw, xs[slot], g[n0:n1], gt[slot], dwt[slot], taps, rows,
+        weight_grad_tiles(x[n0:n1], ph, pw, xs[slot], g[n0:n1], gt[slot], dwt[k], taps, rows,
                           nv, fb, m)
     if need_dx:
         forward_tiles(g4[n0:n1], gpt, gpl, gs[slot], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
@@ -341,12 +342,12 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     gH, gW = max(gpt + Ho, H + (kh - 1) * dh), max(gpl + Wo, W + (kw - 1) * dw)
     gtaps, gpixels = offsets(F, gH, gW, kh, kw, 1, 1, dh, dw, H, W)
     bounds = _bounds(N)
-    n = get_num_threads()                                   # scratch and dW parts: one per thread
+    n = get_num_threads()                                   # scratch: one per thread
     t = x.dtype
     xs = buffer("xpad", n * S * planes * Hb * Wb, t).reshape(n, S, planes, Hb, Wb)
     gt = buffer("dy_t", n * S * P * Fp, t).reshape(n, S * P, Fp)
     gs = buffer("dypad", n * F * gH * gW, t).reshape(n, 1, F, gH, gW)
-    dwt = np.zeros((n, len(taps) if need_dw else 0, Fp), dtype=t)
+    dwt = np.zeros((len(bounds) - 1, len(taps) if need_dw else 0, Fp), dtype=t)   # per chunk
     dx = np.empty((N, C, H * W) if need_dx else (0, C, H * W), dtype=t)
     args = (x, ph, pw, xs, dout, gt, dwt, taps, rows, nv, fb, mask, dout.reshape(N, F, Ho, Wo),
             gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx)
