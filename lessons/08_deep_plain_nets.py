@@ -140,13 +140,12 @@ _lesson.savefig(fig, "deep_plain_nets.png")
 # at lr 0.002 so that it runs in minutes. The full `tinyrect reproduce` trains the same family of
 # nets 40 epochs (920 steps) at the paper's lr 0.01 (Sec. 3) and at 0.002, on digits shifted by
 # up to ±1 pixel. In our run on a 2-core machine: at 6 and 14 layers both inits converged and He
-# started first (14 layers: first step below 0.9 ln 10 at step 36 for He, 200 for Xavier), which
+# started first (14 layers: first step below 0.9 ln 10 at step 38 for He, 200 for Xavier), which
 # is Fig. 2's pattern; at 22 layers He converged (2 seeds of 2) and Xavier never started, which
-# is Fig. 3's; at 30 layers Xavier never started either, and He converged in one seed and was
-# still improving at the end of the other. Without the shifts, Xavier at 22 layers did start
-# (step 338): how deep "too deep for Xavier" is depends on the data and the steps, and the
-# report shows every run. Run `tinyrect reproduce --sections depth` for the numbers on your
-# machine.
+# is Fig. 3's; at 30 layers Xavier never started, and at lr 0.01 He did not converge either
+# (at lr 0.002 it did). Without the shifts, Xavier at 22 layers did start (step 363): how deep
+# "too deep for Xavier" is depends on the data, the rate and the steps, and the report shows
+# every run. Run `tinyrect reproduce --sections depth` for the numbers on your machine.
 
 # %%
 for depth in DEPTHS:

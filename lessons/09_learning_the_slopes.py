@@ -152,10 +152,10 @@ for run in ("no_decay", "decay_a_only", "decay_weights_only", "decay_all"):
 # still be moving. The full `tinyrect reproduce` trains this net 40 epochs (920 steps, 3 seeds,
 # lr 0.01) and judges Table 1 only on coefficients at equilibrium (no layer's mean a moving by
 # 0.01 or more over the last 20% of the steps). In our run the channel-wise means settled (drift
-# 0.004) within 0.03 of 0.25 and rose with depth (Spearman +0.71, where the paper's Table 1 gives
-# -0.87); the channel-shared ones kept moving (drift 0.029) and rose to 0.55-0.57 at fc1 and fc2.
+# 0.005) within 0.04 of 0.25 and rose with depth (Spearman +0.71, where the paper's Table 1 gives
+# -0.87); the channel-shared ones kept moving (drift 0.028) and rose to 0.56 at fc1 and fc2.
 # Table 2's ordering held on the means but within the spread over seeds (test error ReLU
-# 2.69 ± 0.89 %, channel-shared 2.22 ± 1.47 %, channel-wise 2.31 ± 1.12 %; an earlier build's
+# 3.06 ± 1.55 %, channel-shared 2.22 ± 0.28 %, channel-wise 2.41 ± 0.89 %; an earlier build's
 # run, whose sums differed only in rounding, had channel-shared worse than ReLU). 8×8 digits and
 # a 16-channel net are not the paper's ImageNet model: these are our measurements, not a reading
 # of the paper's coefficients.
