@@ -1,10 +1,7 @@
 """conv2d's direct path (kernels/direct.py) and its register-blocked tile (kernels/microkernel.py)
 against their plain twins: the tile against its NumPy reference, the whole forward and backward
-against kernels/reference.py, and conv2d's choice between the direct and the im2col path."""
-import os
-import subprocess
-import sys
-import textwrap
+against kernels/reference.py, and conv2d's choice between the direct and the im2col path.
+(NUMBA_DISABLE_JIT=1, where the tile is its NumPy twin: tests/test_kernels.py.)"""
 
 import numpy as np
 import pytest
@@ -15,6 +12,7 @@ from tinyrect.functional import geometry
 from tinyrect.kernels import direct
 from tinyrect.kernels import microkernel as mk
 from tinyrect.kernels import reference as ref
+from test_conv_fast import fast_conv
 from test_kernels import conv_geometry
 
 
@@ -47,23 +45,12 @@ def test_tile_matches_its_numpy_twin(dtype, nv, mode):
             assert not got[obase:obase + (fb if mode < 2 else mk.PB)].any()   # empty sum: 0
 
 
-def _direct_conv(x, w, b, g, dy):
-    """kernels/direct.py's forward and (stride 1) backward, called as functional.conv2d does."""
-    ph, pw = g["p"]
-    geo = geometry.conv_output(g["H"], g["W"], g["k"], g["s"], (ph, ph, pw, pw), g["d"])
-    w_col = w.reshape(w.shape[0], -1)
-    w_aug = w_col if b is None else np.hstack([w_col, b[:, None]])
-    y = direct.forward(x, w_aug, geo)
-    if not direct.supports_backward(geo):
-        return (y, None, None, None)
-    return (y,) + direct.backward(x, w_col, dy, geo, has_bias=b is not None)
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("seed", range(24))
 def test_direct_conv_matches_the_references(seed, dtype):
     """Odd sizes, kernels 1-7, strides 1-3, padding 0-3, dilation 1-2, with and without bias;
-    channel counts that fill one vector, two, or leave a ragged last block."""
+    channel counts that fill one vector, two, or leave a ragged last block; dX by the tiles or,
+    for strides and 1-3 input channels, by col2im."""
     g = conv_geometry(seed)
     if seed % 3 == 0:
         g["s"] = (1, 1)                             # more stride-1 cases, for the backward
@@ -75,15 +62,10 @@ def test_direct_conv_matches_the_references(seed, dtype):
     b = rng.standard_normal(Fo).astype(dtype) if seed % 2 else None
     expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
     dy = rng.standard_normal(expected.shape).astype(dtype)
-    y, dx, dw, db = _direct_conv(x, w, b, g, dy)
+    y, dx, dw, db = fast_conv(x, w, b, g, dy, direct)
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    assert y.dtype == dtype
+    assert y.dtype == dx.dtype == dw.dtype == dtype
     np.testing.assert_allclose(y, expected, **tol)
-    if dx is None:
-        assert g["s"] != (1, 1) or max(g["p"][0] - (g["k"][0] - 1) * g["d"][0],
-                                        g["p"][1] - (g["k"][1] - 1) * g["d"][1]) > 0
-        return
-    assert dx.dtype == dw.dtype == dtype
     for got, want in zip((dx, dw.reshape(w.shape), db),
                          ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
         if got is not None:
@@ -146,30 +128,6 @@ def test_conv2d_takes_the_direct_path_and_the_paths_agree(monkeypatch, threads, 
 
 def direct_geometry(C, stride):
     return geometry.conv_output(7, 6, (3, 3), (stride, stride), (1, 1, 1, 1), (1, 1))
-
-
-def test_direct_path_runs_with_numba_disabled(tmp_path):
-    """With NUMBA_DISABLE_JIT=1 the drivers are plain Python and the tile is its NumPy twin."""
-    script = textwrap.dedent("""
-        import numba, numpy as np, tinyrect as tr
-        from tinyrect import functional as F
-        from tinyrect.kernels import direct, microkernel, reference as ref
-        assert numba.config.DISABLE_JIT and direct._tile1 is microkernel.tile_reference
-        rng = np.random.default_rng(0)
-        x = tr.Tensor(rng.standard_normal((2, 8, 5, 4)), requires_grad=True)
-        w = tr.Tensor(rng.standard_normal((3, 8, 3, 3)), requires_grad=True)
-        from tinyrect.functional.geometry import conv_output
-        assert direct.suits(8, conv_output(5, 4, (3, 3), (1, 1), (1, 1, 1, 1), (1, 1)))
-        y = F.conv2d(x, w, padding=1)
-        assert np.allclose(y.data, ref.conv2d_reference(x.data, w.data, None, (1, 1), (1, 1)))
-        tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x, w])
-        print("ok")
-    """)
-    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                            text=True, timeout=300, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ok"
 
 
 def test_bench_names_the_path_each_shape_takes():

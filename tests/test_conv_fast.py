@@ -34,17 +34,19 @@ def test_reference_conv_backward_is_the_adjoint_of_the_reference_conv():
         np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)))
 
 
-def fast_conv(x, w, b, g, dy):
-    """kernels/conv.py's forward and backward, called as functional.conv2d calls them."""
+def fast_conv(x, w, b, g, dy, path=None):
+    """A fast path's forward and backward (kernels/conv.py unless `path` names another module,
+    kernels/direct.py), called as functional.conv2d calls them."""
     from tinyrect.functional import geometry
     from tinyrect.kernels import conv as kconv
 
+    path = path or kconv
     ph, pw = g["p"]
     geo = geometry.conv_output(g["H"], g["W"], g["k"], g["s"], (ph, ph, pw, pw), g["d"])
     w_col = w.reshape(w.shape[0], -1)
     w_aug = w_col if b is None else np.hstack([w_col, b[:, None]])
-    y = kconv.forward(x, w_aug, geo)
-    return (y,) + kconv.backward(x, w_col, dy, geo, has_bias=b is not None)
+    y = path.forward(x, w_aug, geo)
+    return (y,) + path.backward(x, w_col, dy, geo, has_bias=b is not None)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

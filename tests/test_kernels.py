@@ -277,8 +277,9 @@ def test_everything_works_with_numba_disabled(tmp_path):
     script = textwrap.dedent("""
         import numba, numpy as np, tinyrect as tr
         from tinyrect import functional as F
-        from tinyrect.kernels import im2col, reference as ref
+        from tinyrect.kernels import direct, im2col, microkernel, reference as ref
         assert numba.config.DISABLE_JIT and not hasattr(im2col.im2col, "py_func")
+        assert direct._tile1 is microkernel.tile_reference      # the tile: its NumPy twin
         rng = np.random.default_rng(0)
         x = tr.Tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
         w = tr.Tensor(rng.standard_normal((3, 2, 3, 2)), requires_grad=True)
@@ -287,12 +288,17 @@ def test_everything_works_with_numba_disabled(tmp_path):
         assert F.avg_pool2d(y, 2, stride=1, padding=1).shape == (2, 3, 6, 4)
         tr.gradcheck(lambda a, b: F.max_pool2d(F.conv2d(a, b, padding=1), 2, 1), [x, w])
         w3 = tr.Tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
-        y3 = F.conv2d(x, w3, padding=1)          # stride 1, Wo == W: the shifted-copy kernels
+        y3 = F.conv2d(x, w3, padding=1)          # stride 1, Wo == W: col2im's shifted-copy kernel
         assert np.allclose(y3.data, ref.conv2d_reference(x.data, w3.data, None, (1, 1), (1, 1)))
         tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x, w3])
         tr.gradcheck(lambda a, b: F.conv2d_relu(a, b, padding=1), [x, w3])   # fused epilogues
         s = tr.Tensor(np.array([0.25, 0.0, -0.5]), requires_grad=True)
         tr.gradcheck(lambda a, b, c: F.conv2d_prelu(a, b, None, c, padding=1), [x, w3, s])
+        x8 = tr.Tensor(rng.standard_normal((2, 8, 5, 4)), requires_grad=True)   # dX by the tiles
+        w8 = tr.Tensor(rng.standard_normal((3, 8, 3, 3)), requires_grad=True)
+        y8 = F.conv2d(x8, w8, padding=1)
+        assert np.allclose(y8.data, ref.conv2d_reference(x8.data, w8.data, None, (1, 1), (1, 1)))
+        tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x8, w8])
         print("ok")
     """)
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")

@@ -111,13 +111,9 @@ def _convolve(x, weight, bias, stride, padding, dilation, padding_mode, rectifie
         """dW = dY·X_colᵀ,  dX = col2im(W_colᵀ·dY),  db = Σ dY (over n, ho, wo);
         after a fused rectifier dY (and PReLU's da) first, as in conv2d_relu / conv2d_prelu."""
         dout, da = fused.rectifier_backward(np.asarray(dout, dtype=dtype), y)
-        need_dx = x.requires_grad
-        direct_dx = path is _direct and _direct.takes_dx(x.shape[1], g)
-        dx, dw, db = path.backward(xd, w_col, dout, g, need_dx=need_dx and (direct_dx or path is _fast),
+        dx, dw, db = path.backward(xd, w_col, dout, g, need_dx=x.requires_grad,
                                    need_dw=weight.requires_grad, has_bias=bias is not None,
                                    relu_out=out if relu else None)
-        if need_dx and path is _direct and not direct_dx:         # dX by col2im(W_colᵀ·dY)
-            dx = _fast.backward(xd, w_col, dout, g, need_dw=False, relu_out=out if relu else None)[0]
         grads = [None if dx is None else dx.astype(x.dtype, copy=False),
                  None if dw is None else dw.reshape(weight.shape).astype(weight.dtype, copy=False)]
         if bias is not None:

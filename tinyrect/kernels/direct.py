@@ -11,7 +11,8 @@ kernels/microkernel.py reads those entries where it needs them, in the cache:
   dW        dWᵀ[t, f] = Σ_q dYᵀ[q, f] · x_padded[pixels[q] + taps[t]]      tiles of 8 taps × FB f
   dX        (stride 1) the forward of dY, zero-padded by (k - 1)·d - p, with the filters turned
             by 180° and in and out channels swapped: the paper's Eq. (11), Δx = Ŵ Δy, where each
-            input pixel collects the k×k output pixels in all F channels that it fed
+            input pixel collects the k×k output pixels in all F channels that it fed (strided
+            layers and layers of 1-3 input channels: col2im(W_colᵀ·dY), kernels/conv.py)
 
 FB (channels per tile) is one or two vectors (16 or 32 float32, 8 or 16 float64); channels are
 padded with zeros to a multiple of FB, and the last pixels/taps of a row of tiles repeat the last
@@ -38,6 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from tinyrect._threads import get_num_threads, run_chunks
+from tinyrect.kernels import conv as _im2col
 from tinyrect.kernels import microkernel as _mk
 from tinyrect.kernels.conv import buffer, chunks
 
@@ -224,17 +226,14 @@ def suits(C: int, geometry) -> bool:
 
 
 def takes_dx(C: int, geometry) -> bool:
-    """Whether this path computes dX too: stride 1 (`supports_backward`) and at least
-    MIN_DX_CHANNELS input channels. dX is a forward with C output channels, and a tile holds 16
-    (float32) of them: with C = 1-3 most of its lanes would be padding, and col2im(W_colᵀ·dY)
-    measured faster (the first layer's dX, when its input needs one)."""
-    return supports_backward(geometry) and C >= MIN_DX_CHANNELS
-
-
-def supports_backward(geometry) -> bool:
-    """dX as a forward convolution of dY needs stride 1 and padding <= (k - 1)·d."""
+    """Whether the tiles compute dX too (else backward uses col2im(W_colᵀ·dY)): dX as a forward
+    convolution of dY needs stride 1 and padding <= (k - 1)·d, and pays from MIN_DX_CHANNELS
+    input channels on. That forward has C output channels, and a tile holds 16 (float32) of
+    them: with C = 1-3 most of its lanes would be padding, and col2im measured faster (the first
+    layer's dX, when its input needs one)."""
     kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
-    return sh == sw == 1 and ph <= (kh - 1) * dh and pw <= (kw - 1) * dw
+    return (sh == sw == 1 and ph <= (kh - 1) * dh and pw <= (kw - 1) * dw
+            and C >= MIN_DX_CHANNELS)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -318,15 +317,17 @@ def forward(x, w_aug, geometry, epilogue=None, relu=False):
 
 def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=False,
              relu_out=None):
-    """(dx, dW_col, db) with the same arguments and results as kernels/conv.py's backward
-    (stride 1 only: `supports_backward`). relu_out: the output of a fused ReLU, whose
-    derivative 1[out > 0] multiplies dout on the way (in the copies the tiles read)."""
+    """(dx, dW_col, db) with the same arguments and results as kernels/conv.py's backward.
+    dW and db by the tiles; dX by them too when `takes_dx`, else by the im2col path's
+    col2im(W_colᵀ·dY). relu_out: the output of a fused ReLU, whose derivative 1[out > 0]
+    multiplies dout on the way (in the copies the tiles read)."""
     N, C, H, W = x.shape
     F, K = w_col.shape
     kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
     P = Ho * Wo
     dout = np.ascontiguousarray(dout).reshape(N, F, P)
     mask = _NO_MASK[x.dtype.char] if relu_out is None else relu_out.reshape(N, F * P)
+    tiles_dx = need_dx and takes_dx(C, geometry)
     nv, fb = block(F, x.dtype)
     Fp = -(-F // fb) * fb
     Hb, Wb = padded_size(H, W, geometry)
@@ -334,23 +335,27 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     taps, pixels = offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias=has_bias)
     S = max(1, min(N, GROUP_PIXELS // P))           # samples per weight-gradient tile
     rows = (pixels[:P][None, :] + planes * Hb * Wb * np.arange(S)[:, None]).reshape(-1)
-    # dX: the forward of dY (padded by (k-1)·d - p) with the filters turned and transposed
-    nvx, fbx = block(C, x.dtype)
-    turned = w_col.reshape(F, C, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    wt_x = pack(turned.reshape(C, F * kh * kw), fbx)
-    gpt, gpl = (kh - 1) * dh - ph, (kw - 1) * dw - pw
-    gH, gW = max(gpt + Ho, H + (kh - 1) * dh), max(gpl + Wo, W + (kw - 1) * dw)
-    gtaps, gpixels = offsets(F, gH, gW, kh, kw, 1, 1, dh, dw, H, W)
     bounds = _bounds(N)
     n = get_num_threads()                                   # scratch: one per thread
     t = x.dtype
     xs = buffer("xpad", n * S * planes * Hb * Wb, t).reshape(n, S, planes, Hb, Wb)
     gt = buffer("dy_t", n * S * P * Fp, t).reshape(n, S * P, Fp)
-    gs = buffer("dypad", n * F * gH * gW, t).reshape(n, 1, F, gH, gW)
     dwt = np.zeros((len(bounds) - 1, len(taps) if need_dw else 0, Fp), dtype=t)   # per chunk
-    dx = np.empty((N, C, H * W) if need_dx else (0, C, H * W), dtype=t)
+    # dX: the forward of dY (padded by (k-1)·d - p) with the filters turned and transposed
+    gpt = gpl = 0
+    nvx, fbx = block(C, x.dtype)
+    wt_x, gtaps, gpixels = np.zeros((0, fbx), t), taps[:0], pixels[:0]
+    gs = np.zeros((n, 1, 0, 0, 0), t)
+    if tiles_dx:
+        turned = w_col.reshape(F, C, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        wt_x = pack(turned.reshape(C, F * kh * kw), fbx)
+        gpt, gpl = (kh - 1) * dh - ph, (kw - 1) * dw - pw
+        gH, gW = max(gpt + Ho, H + (kh - 1) * dh), max(gpl + Wo, W + (kw - 1) * dw)
+        gtaps, gpixels = offsets(F, gH, gW, kh, kw, 1, 1, dh, dw, H, W)
+        gs = buffer("dypad", n * F * gH * gW, t).reshape(n, 1, F, gH, gW)
+    dx = np.empty((N, C, H * W) if tiles_dx else (0, C, H * W), dtype=t)
     args = (x, ph, pw, xs, dout, gt, dwt, taps, rows, nv, fb, mask, dout.reshape(N, F, Ho, Wo),
-            gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx)
+            gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, tiles_dx)
     run_chunks(backward_chunks, _backward_chunk, args, len(bounds) - 1)
     dw = db = None
     if need_dw:
@@ -358,4 +363,9 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
         dw, db = dwt[:K, :F].T, (dwt[K, :F].copy() if has_bias else None)
     elif has_bias:                                          # db = Σ dY without dW
         db = (dout if relu_out is None else dout * (mask.reshape(dout.shape) > 0)).sum(axis=(0, 2))
-    return (dx.reshape(N, C, H, W) if need_dx else None), dw, db
+    if tiles_dx:
+        return dx.reshape(N, C, H, W), dw, db
+    if need_dx:                                             # dX = col2im(W_colᵀ·dY)
+        dx = _im2col.backward(x, w_col, dout, geometry, need_dw=False, relu_out=relu_out)[0]
+        return dx, dw, db
+    return None, dw, db
