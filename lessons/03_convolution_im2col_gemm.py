@@ -264,17 +264,16 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 #
 # **(b) A fused epilogue: `F.conv2d_relu`.** As two ops, the ReLU reads Y back from memory and the
 # tape keeps Y, max(0, Y) and a mask. The fused op applies max(0, ·) as it writes Y (the direct path,
-# which runs these 16-channel layers, as it writes each output of a tile) and folds ReLU's
+# which runs these 16-channel layers, as it writes each output of a tile or strip) and folds ReLU's
 # derivative into copies of dY the backward makes anyway, dY = dout · 1[out > 0] (the direct path
 # into the copies its dW and dX tiles read, the im2col path into (a)'s). Same numbers
 # (tests/test_conv_fast.py), one node and one activation kept per layer. `nn.Sequential` uses it
 # (and `F.conv2d_prelu`, Eq. 1-3) for every Conv2d followed by a ReLU (a PReLU) that no hook watches.
 #
 # **(c) BLAS on one thread.** `conv2d` runs each chunk of the batch on its own thread (im2col, GEMM,
-# col2im: BLAS limited to one thread; the direct tiles: numba's threads; tinyrect/_threads.py): OpenBLAS's
+# col2im: BLAS limited to one thread; the direct path: numba's threads; tinyrect/_threads.py): OpenBLAS's
 # workers keep spinning after each multi-threaded call and take cores from threads that have work.
-# Below, the CPU time (all threads) of a 2-thread BLAS product, of the fused layer, and of both in
-# a row. (`tinyrect bench` also names OpenBLAS's kernels and says when OPENBLAS_CORETYPE helps.)
+# Below, the CPU time (all threads) of a 2-thread BLAS product, of the fused layer, and of both.
 
 # %%
 NB = 64                                    # (one thread since section 4)
@@ -308,31 +307,34 @@ tr.set_num_threads(threads)
 # %% [markdown]
 # ## 7. The direct path: no X_col, the sums kept in registers
 #
-# conv2d's forward and dW (and dX at stride 1 from 4 input channels on) take a second path,
-# tinyrect/kernels/direct.py, that never builds X_col. Each sample is copied into a
-# zero-padded buffer x_pad; an entry of X_col is then one read from it, at the offset of tap
-# t = (c, i, j) plus that of output pixel q's patch (an "indirect" GEMM):
+# conv2d's forward and dW (and dX at stride 1, question 8) take a second path,
+# tinyrect/kernels/direct.py, that never builds X_col. Each sample is copied into a zero-padded
+# buffer x_pad; an entry of X_col is one read from it, at the offset of tap t = (c, i, j) plus that
+# of output pixel q's patch: X_col[t, q] = x_pad.flat[taps[t] + pixels[q]] (an "indirect" GEMM).
 #
-#     X_col[t, q] = x_pad.flat[taps[t] + pixels[q]]
+# Faster, for two reasons. No X_col (k² times the input) is written to memory and read back. And
+# register blocking (tinyrect/kernels/microkernel.py): a tile of 8 pixels × 16 output channels keeps
+# its 128 sums in CPU vector registers for the whole sum over taps; per tap, one vector load of 16
+# weights and 8 broadcast inputs feed 128 multiply-adds (a plain loop loads and stores a sum per
+# multiply-add). numba's loops cannot keep an array of sums in registers, so the tile is LLVM IR
+# built through numba's `@intrinsic` (`microkernel.tile_reference`: its NumPy twin). It also makes
+# dW (8 taps × 16 channels, summed over pixels) and, at stride 1, dX: the forward of dY padded by (k
+# - 1)·d - p, the filters turned 180° and in and out channels swapped, the paper's Eq. (11), Δx = Ŵ
+# Δy. The bias is one more tap, reading a plane of ones.
 #
-# Faster, for two reasons. No X_col (k² times the input) is written to memory and read back: the
-# tiles read the padded sample in the cache. And register blocking (tinyrect/kernels/microkernel.py):
-# a tile of 8 pixels × 16 output channels keeps its 128 sums in CPU vector registers for the whole
-# sum over taps; per tap, one vector load of 16 weights and 8 broadcast input values feed 128
-# multiply-adds, where a plain loop does a load and a store per multiply-add. numba's loops cannot
-# keep an array of sums in registers, so the tile is LLVM IR built through numba's `@intrinsic`
-# (`microkernel.tile_reference` is its NumPy twin). It also makes dW (roles swapped: 8 taps × 16
-# channels, summed over pixels) and, at stride 1, dX: the forward of dY padded by (k - 1)·d - p, the
-# filters turned 180° and their in and out channels swapped, the paper's Eq. (11), Δx = Ŵ Δy. The
-# bias is one more tap, reading a plane of ones. Below, section 1's picture padded by 1 (the first
-# tile takes 8 of its 16 output pixels); then the 16-channel layer on one thread through each path
-# (im2col forced by raising `direct.MIN_TAPS`). A forward is 2·N·F·Ho·Wo·C·k² flops, the backward
-# twice that (dW and dX are products of the same size); the yardstick: a float32 GEMM of 1024³.
+# **Strips: the tile turned around.** A tile's vector holds 16 channels of one pixel: its sums must
+# be transposed into y's (channel, pixel) layout, and a 3-channel output leaves 13 of 16 lanes idle.
+# When output rows fill whole vectors (16 or 32 pixels, or two rows of 8) at stride 1, 16
+# consecutive outputs read 16 consecutive entries of x_pad: a *strip* loads them as one vector,
+# broadcasts the weights, and keeps 2 vectors of pixels × 8 channels (4 × 4 for up to 4 channels) of
+# sums, each a piece of a row of y (`microkernel.strip_reference`). Below, section 1's picture
+# padded by 1 (a tile takes 8 of its 16 output pixels); then the 16-channel layer on one thread by
+# strips, tiles (`direct.USE_STRIPS = False`) and im2col (`direct.MIN_TAPS` raised). A forward is
+# 2·N·F·Ho·Wo·C·k² flops, the backward twice that; the yardstick: a float32 GEMM of 1024³.
 
 # %%
 xpad = np.pad(tiny[0, 0], 1).ravel()                                    # the padded 6×6 sample, flat
-offsets = direct.offsets(C=1, Hb=6, Wb=6, kh=3, kw=3, sh=1, sw=1, dh=1, dw=1, Ho=4, Wo=4)
-taps, pixels = offsets[0][:9], offsets[1][:mk.PB]                        # (both rounded up to multiples of 8)
+taps, pixels = (o[:n] for o, n in zip(direct.offsets(C=1, Hb=6, Wb=6, kh=3, kw=3, sh=1, sw=1, dh=1, dw=1, Ho=4, Wo=4), (9, mk.PB)))
 patches = xpad[taps[:, None] + pixels[None, :]]                         # X_col[t, q]: 9 taps × 8 pixels
 print(f"taps (entry (i, j) at i·6 + j): {taps}\npixels (output (ho, wo) at ho·6 + wo): {pixels}\npatches =\n{patches}")
 w16 = rng.standard_normal((9, 16)).astype(np.float32)                   # Wᵀ: 16 filters 3×3 as columns
@@ -341,22 +343,21 @@ direct._tile(1, xpad, w16.ravel(), tile, taps, 9, 0, pixels, 16, 0, 0, 16, 0, 16
 mk.tile_reference(xpad, w16.ravel(), twin, taps, 9, 0, pixels, 16, 0, 0, 16, 1, 0, 16)  # its NumPy twin,
 loops = ref.conv2d_reference(tiny, w16.T.reshape(16, 1, 3, 3), None, padding=(1, 1))[0].reshape(16, 16)[:, :8].T
 err_tile = max(np.abs(tile - twin).max(), np.abs(tile.reshape(8, 16) - loops).max())  # and the seven loops
-_lesson.check(np.array_equal(patches, ref.im2col_reference(tiny, (3, 3), padding=(1, 1))[:, :8]) and err_tile < 1e-4,
-              f"patches vs im2col's first 8 columns; tile vs its NumPy twin and the seven loops: max difference "
-              f"{err_tile:.1e}", "patches equal, products below 1e-4")
+_lesson.check(np.array_equal(patches, ref.im2col_reference(tiny, (3, 3), padding=(1, 1))[:, :8]) and err_tile < 1e-4, f"patches vs im2col's "
+              f"first 8 columns; tile vs its NumPy twin and the seven loops: max difference {err_tile:.1e}", "patches equal, products below 1e-4")
 conv, a_1k = lambda: F.conv2d(xf, wf, bf, padding=1), rng.standard_normal((1024, 1024)).astype(np.float32)
 runs, keep = {}, (tr.get_num_threads(), direct.MIN_TAPS)
 tr.set_num_threads(1)
 try:
-    for name, min_taps in (("direct", keep[1]), ("im2col + GEMM", 10**9)):
-        direct.MIN_TAPS = min_taps                                      # im2col iff C·k² < MIN_TAPS
+    for name, min_taps, strips in (("strips", keep[1], True), ("tiles", keep[1], False), ("im2col + GEMM", 10**9, True)):
+        direct.MIN_TAPS, direct.USE_STRIPS = min_taps, strips           # im2col iff C·k² < MIN_TAPS
         [t.zero_grad() for t in (xf, wf, bf)]
         (y := conv()).backward(dyf)                                     # copies: .grad is added to in place
         runs[name] = ([y.data] + [t.grad.copy() for t in (xf, wf, bf)], _lesson.timeit(conv, repeat=3 * repeat, number=5),
                       _lesson.timeit(lambda: conv().backward(dyf), repeat=3 * repeat, number=5))
     t_1k = _lesson.timeit(lambda: a_1k @ a_1k, repeat=1)
 finally:
-    direct.MIN_TAPS = keep[1]
+    direct.MIN_TAPS, direct.USE_STRIPS = keep[1], True
     tr.set_num_threads(keep[0])
 flops = 2 * NB * 16 * 64 * 16 * 9                                       # 2·N·F·Ho·Wo·C·k²
 print(f"conv2d, x {xf.shape}, 16 filters 3×3, padding 1, 1 thread ({flops / 1e6:.1f} MFLOP per forward):")
@@ -364,11 +365,10 @@ for name, (_, t_f, t_fb) in runs.items():
     print(f"  {name:<14} forward {t_f * 1e3:7.3f} ms {flops / t_f / 1e9:6.1f} GFLOP/s   forward + backward "
           f"{t_fb * 1e3:7.3f} ms {3 * flops / t_fb / 1e9:6.1f} GFLOP/s")
 print(f"  float32 GEMM 1024³ (np.matmul, 1 thread): {2 * 1024**3 / t_1k / 1e9:.1f} GFLOP/s")
-pairs = list(zip(runs["direct"][0], runs["im2col + GEMM"][0]))
+pairs = list(zip(runs["strips"][0] + runs["tiles"][0], runs["im2col + GEMM"][0] * 2))
 rel = max(np.abs(u - v).max() / np.abs(v).max() for u, v in pairs)
-_lesson.check(all(np.allclose(u, v, rtol=1e-5, atol=1e-5 * np.abs(v).max()) for u, v in pairs),
-              f"direct path vs im2col + GEMM: y, dX, dW, db (max difference {rel:.1e} of the largest |value|)",
-              "agree to np.allclose, relative 1e-5, absolute 1e-5 × the largest |value|")
+_lesson.check(all(np.allclose(u, v, rtol=1e-5, atol=1e-5 * np.abs(v).max()) for u, v in pairs), f"strips and tiles vs im2col + GEMM: y, "
+              f"dX, dW, db (max difference {rel:.1e} of the largest |value|)", "agree to np.allclose, relative 1e-5, absolute 1e-5 × the largest |value|")
 _lesson.finish()
 
 # %% [markdown]
@@ -396,5 +396,5 @@ _lesson.finish()
 #    whose dE/da needs min(0, Y) (Eq. 2-3), when a can be 0?
 # 7. A tile keeps PB·FB partial sums in vector registers: how many 512-bit registers for 8 × 16
 #    float32, and for FB = 32? A CPU with 16 registers of 256 bits: what happens there (spills)?
-# 8. Why does dX of a 1-channel first layer go through im2col (`direct.takes_dx`)? Count the lanes
-#    of a tile's vectors that hold real channels; then time that dX through both paths.
+# 8. dX of a 1-channel layer: strips on 16×16 maps, im2col on 12×12 (`direct.takes_dx`). Count the
+#    lanes of a tile's and of a strip's vectors that hold real channels; time that dX both ways.

@@ -1,6 +1,7 @@
-"""conv2d's direct path (kernels/direct.py) and its register-blocked tile (kernels/microkernel.py)
-against their plain twins: the tile against its NumPy reference, the whole forward and backward
-against kernels/reference.py, and conv2d's choice between the direct and the im2col path.
+"""conv2d's direct path (kernels/direct.py) and its register-blocked tile and strip
+(kernels/microkernel.py) against their plain twins: the tile and the strip against their NumPy
+references, the whole forward and backward (by tiles, and by strips) against kernels/reference.py,
+and conv2d's choice between the direct and the im2col path.
 (NUMBA_DISABLE_JIT=1, where the tile is its NumPy twin: tests/test_kernels.py.)"""
 
 import numpy as np
@@ -43,6 +44,74 @@ def test_tile_matches_its_numpy_twin(dtype, nv, mode):
         assert (got != out).sum() <= mk.PB * fb                 # nothing outside the tile
         if n == 0 and mode != 1:
             assert not got[obase:obase + (fb if mode < 2 else mk.PB)].any()   # empty sum: 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pv, r", [(2, 1), (2, 2), (4, 1), (4, 2)])
+@pytest.mark.parametrize("mode", [0, 3])
+def test_strip_matches_its_numpy_twin(dtype, pv, r, mode):
+    """Random rows and vector starts, pieces of a vector seg apart, a strided slab of a, a strided
+    block of out; all channels or the first few; nothing outside the block written."""
+    rng = np.random.default_rng(pv + 10 * r + 100 * mode)
+    fc, L = 16 // pv, mk.lanes(dtype)
+    for n, nf, seg in ((0, fc, 0), (1, fc, 19), (7, 3, 23), (40, fc - 1, 31), (40, fc, 40)):
+        x = rng.standard_normal(400).astype(dtype)
+        rows = rng.integers(0, 150, size=max(n, 1)).astype(np.int64)
+        cols = rng.integers(0, 150, size=pv).astype(np.int64)
+        astride, abase = fc + 3, 5
+        a = rng.standard_normal(abase + max(n, 1) * astride + fc).astype(dtype)
+        ostride, obase = pv * L + 3, 6
+        out = rng.standard_normal(obase + fc * ostride + 3).astype(dtype)
+        want, got = out.copy(), out.copy()
+        args = (rows, n, 2, cols, seg, astride, abase, obase, ostride)
+        mk.strip_reference(x, a, want, *args, pv, fc, r, mode, nf)
+        direct._strip(pv, r, x, a, got, *args, mode, nf)
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+        assert (got != out).sum() <= nf * pv * L                # nothing outside the block
+        if n == 0:
+            assert not got[obase:obase + pv * L].any()          # empty sum: 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(12))
+def test_strips_match_the_references(seed, dtype):
+    """Outputs whose rows fill whole vectors (or half of one) take the strips, forward and dX:
+    widths of 1, 2 or 1/2 vectors, 1-3 or 16-17 input channels and 3-20 filters (strips of 4 and
+    8 channels, the last one ragged), strides (1 or 2, 1), padding 0-2, dilation 1-2, bias or
+    not, ReLU fused or not."""
+    rng = np.random.default_rng(900 + seed)
+    L = mk.lanes(dtype)
+    k = int(rng.choice([1, 3, 5]))
+    d = int(rng.choice([1, 2])) if k > 1 else 1
+    p = int(rng.integers(0, 3)) if k > 1 else 0
+    sh = int(rng.choice([1, 2]))
+    Wo = [L // 2, L, 2 * L][seed % 3]
+    Ho = [4, 2, 1][seed % 3] * int(rng.choice([1, 2, 3]))  # whole strips of 2 vectors, or of 4
+    H, W = (Ho - 1) * sh + d * (k - 1) + 1 - 2 * p, Wo + d * (k - 1) - 2 * p
+    if H < 1 or W < 1:
+        H, W, p = (Ho - 1) * sh + d * (k - 1) + 1, Wo + d * (k - 1), 0
+    C, Fo = int(rng.choice([1, 3, 16, 17])), int(rng.choice([3, 4, 5, 16, 20]))
+    g = dict(N=int(rng.integers(1, 4)), H=H, W=W, k=(k, k), s=(sh, 1), p=(p, p), d=(d, d))
+    geo = geometry.conv_output(H, W, (k, k), (sh, 1), (p, p, p, p), (d, d))
+    assert (geo.Ho, geo.Wo) == (Ho, Wo)
+    taps, pixels = direct.offsets(C, *direct.padded_size(H, W, geo), k, k, sh, 1, d, d, Ho, Wo)
+    assert direct.cover(Fo, Ho, Wo, 1, pixels, dtype)[2] > 0            # strips, forward
+    x = rng.standard_normal((g["N"], C, H, W)).astype(dtype)
+    w = rng.standard_normal((Fo, C, k, k)).astype(dtype)
+    b = rng.standard_normal(Fo).astype(dtype) if seed % 2 else None
+    expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
+    dy = rng.standard_normal(expected.shape).astype(dtype)
+    y, dx, dw, db = fast_conv(x, w, b, g, dy, direct)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y, expected, **tol)
+    for got, want in zip((dx, dw.reshape(w.shape), db),
+                         ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
+        if got is not None:
+            np.testing.assert_allclose(got, want, **tol)
+    w_aug = w.reshape(Fo, -1) if b is None else np.hstack([w.reshape(Fo, -1), b[:, None]])
+    np.testing.assert_allclose(direct.forward(x, w_aug, geo, relu=True),
+                               np.maximum(expected, 0), **tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -118,7 +187,7 @@ def test_conv2d_takes_the_direct_path_and_the_paths_agree(monkeypatch, threads, 
 
     direct_results = run()
     assert len(calls) == 3                                  # the direct path's forward
-    assert direct.takes_dx(C, direct_geometry(C, stride)) == (C >= 4 and stride == 1)
+    assert direct.takes_dx(C, direct_geometry(C, stride), 7, 6) == (C >= 4 and stride == 1)
     monkeypatch.setattr(direct, "MIN_TAPS", 10 ** 9)
     for got, want in zip(direct_results, run()):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
@@ -133,8 +202,10 @@ def direct_geometry(C, stride):
 def test_bench_names_the_path_each_shape_takes():
     from tinyrect.commands.bench import conv_path
 
-    assert conv_path(16, 8, 3) == "direct" and conv_path(64, 4, 3) == "direct"
-    assert conv_path(3, 32, 3) == "direct+im2col" and conv_path(1, 16, 3) == "direct+im2col"
+    assert conv_path(16, 8, 3, 16) == "strips" and conv_path(3, 32, 3, 16) == "strips"
+    assert conv_path(64, 4, 3, 64) == "tiles"                   # 4×4 maps: a quarter vector
+    assert conv_path(16, 12, 3, 16) == "tiles" and conv_path(1, 12, 3, 8) == "tiles, dX col2im"
+    assert conv_path(1, 16, 3, 16) == "strips"                  # dX: 4 vectors × 4 channels
 
 
 @pytest.mark.parametrize("relu", [False, True])

@@ -299,6 +299,13 @@ def test_everything_works_with_numba_disabled(tmp_path):
         y8 = F.conv2d(x8, w8, padding=1)
         assert np.allclose(y8.data, ref.conv2d_reference(x8.data, w8.data, None, (1, 1), (1, 1)))
         tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x8, w8])
+        assert direct._strip2 is direct._strip4_rows2 is microkernel.strip_reference
+        x16 = tr.Tensor(rng.standard_normal((2, 2, 4, 8)), requires_grad=True)  # rows of 8:
+        w16 = tr.Tensor(rng.standard_normal((5, 2, 3, 3)), requires_grad=True)  # the strips
+        y16 = F.conv2d_relu(x16, w16, padding=1)                # (float64: 8 lanes, r = 1)
+        assert np.allclose(y16.data, np.maximum(ref.conv2d_reference(
+            x16.data, w16.data, None, (1, 1), (1, 1)), 0))
+        tr.gradcheck(lambda a, b: F.conv2d(a, b, padding=1), [x16, w16])
         print("ok")
     """)
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")

@@ -142,3 +142,26 @@ def test_the_region_is_compiled_in_the_background_once_the_chunks_took_a_while(t
     assert not _threads._compiled(together, (out,))                 # compiling now
     _threads.wait_for_compilation()
     assert _threads._compiled(together, (out,)) and len(together.overloads) == 1
+
+
+def test_benchmarks_can_ask_for_the_regions_at_once(two_threads, monkeypatch):
+    """compile_soon: the next chunks start compiling the region without COMPILE_AFTER_S seconds
+    of work first (what `tinyrect bench` does before its warm-up)."""
+    import numba
+
+    if numba.config.DISABLE_JIT:
+        pytest.skip("nothing to compile")
+
+    @numba.njit(parallel=True)
+    def together(out):
+        for k in numba.prange(out.size):
+            out[k] = k
+
+    monkeypatch.setitem(_threads._state, "compiled", {})
+    monkeypatch.setitem(_threads._state, "chunk_seconds", 0.0)
+    out = np.zeros(4)
+    assert not _threads._compiled(together, (out,)) and not together.overloads   # not started
+    _threads.compile_soon()
+    _threads.run_chunks(together, lambda k, slot, o: None, (out,), 4)
+    _threads.wait_for_compilation()
+    assert _threads._compiled(together, (out,)) and len(together.overloads) == 1

@@ -231,6 +231,13 @@ def _compiled(together, args) -> bool:
     return False
 
 
+def compile_soon() -> None:
+    """Let the next chunks start compiling the regions now, not after COMPILE_AFTER_S seconds of
+    work: benchmarks call it before their warm-up (then wait_for_compilation), so that they time
+    the steady state a long run reaches, whatever ran before them in the process."""
+    _state["chunk_seconds"] = max(_state.get("chunk_seconds", 0.0), COMPILE_AFTER_S)
+
+
 def wait_for_compilation(timeout: float = 300.0) -> None:
     """Wait until the background compilations `_compiled` started have ended (benchmarks call
     it after their warm-up, so that they time the steady state, not numba's compiler)."""

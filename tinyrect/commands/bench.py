@@ -2,10 +2,12 @@
 
 For each float32 shape (N, C, H=W, K, F) with padding K//2 and stride 1 it times conv2d forward
 and forward+backward (dX, dW, db) of
-  * tinyrect  (the paths conv2d takes for the shape, shown in the `path` column: `direct`,
-              the register-blocked tiles of tinyrect/kernels/direct.py, for the forward, dW
-              and dX; `direct+im2col`: dX of a layer with 1-3 input channels by im2col's
-              col2im(W_colᵀ·dY), tinyrect/kernels/conv.py),
+  * tinyrect  (the paths conv2d takes for the shape, shown in the `path` column: `strips`,
+              the direct path of tinyrect/kernels/direct.py with its forward and dX by strips
+              (vectors of output pixels) and dW by tiles (vectors of channels); `tiles`: all
+              three by tiles, for maps whose rows do not fill whole vectors; `..., dX col2im`:
+              dX of a layer with 1-3 input channels by im2col's col2im(W_colᵀ·dY),
+              tinyrect/kernels/conv.py),
   * numpy     (the baseline below: sliding_window_view + matmul, with its own hand backward),
   * torch     (PyTorch CPU, when installed),
 alternating the three in one process with the same thread count (the machine may be shared:
@@ -27,7 +29,7 @@ import time
 
 import numpy as np
 
-from tinyrect._threads import wait_for_compilation
+from tinyrect._threads import compile_soon, wait_for_compilation
 
 DEFAULT_SHAPES = [(64, 32, 32, 3, 32), (128, 16, 16, 3, 16), (64, 16, 8, 3, 16), (64, 3, 32, 3, 16)]
 BENCHMARKS: dict = {}  # name -> (fn(args) -> (dict, str), help)
@@ -133,12 +135,13 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
     """Median (and min) seconds per call for every (shape, contender, pass), measured
     alternately; the GEMM rate is measured between shapes, and its median reported."""
     rows, gemm = [], []
+    compile_soon()                   # time the parallel regions, as a long run would use them
     for shape in shapes:
         gemm.append(gemm_gflops(repeats=3))
         fns = _contenders(shape, use_torch)
         N, C, H, K, F = shape
         row = {"shape": list(shape), "gflop_fwd": 2 * N * F * C * K * K * H * H / 1e9,
-               "path": conv_path(C, H, K)}
+               "path": conv_path(C, H, K, F)}
         for kind, idx in (("fwd", 0), ("fwd+bwd", 1)):
             times = {name: [] for name in fns}
             for f in fns.values():   # warm-up (and numba's first compile)
@@ -160,10 +163,11 @@ def bench_conv(shapes=DEFAULT_SHAPES, repeats: int = 10, use_torch: bool = True)
     return {"rows": rows, "gemm_gflops": float(np.median(gemm))}
 
 
-def conv_path(C: int, H: int, K: int) -> str:
-    """Which fast paths conv2d takes for C input channels, an H×H input and a K×K kernel with
-    padding K//2, stride 1: 'direct' (kernels/direct.py), 'direct+im2col' (dX by
-    kernels/conv.py) or 'im2col'."""
+def conv_path(C: int, H: int, K: int, F: int) -> str:
+    """Which fast paths conv2d takes for C input channels, an H×H input, a K×K kernel with
+    padding K//2, stride 1, and F filters: 'im2col' (kernels/conv.py), or the direct path
+    (kernels/direct.py) with its forward and dX by 'strips' or 'tiles' (dW always by tiles),
+    written 'strips' when both take strips, else e.g. 'tiles, dX col2im' (dX by kernels/conv.py)."""
     from tinyrect.functional.geometry import conv_output
     from tinyrect.kernels import direct
 
@@ -171,7 +175,14 @@ def conv_path(C: int, H: int, K: int) -> str:
     g = conv_output(H, H, (K, K), (1, 1), (p, p, p, p), (1, 1))
     if not direct.suits(C, g):
         return "im2col"
-    return "direct" if direct.takes_dx(C, g) else "direct+im2col"
+    pixels = np.arange(g.Ho * g.Wo)
+
+    def kind(channels, h, w):
+        return "strips" if direct.cover(channels, h, w, 1, pixels, np.float32)[2] else "tiles"
+
+    forward = kind(F, g.Ho, g.Wo)
+    dx = kind(C, H, H) if direct.takes_dx(C, g, H, H) else "col2im"
+    return forward if dx == forward else f"{forward}, dX {dx}"
 
 
 def _geomean(values):
@@ -221,7 +232,7 @@ def format_conv(result: dict) -> str:
     lines = [f"conv2d float32, padding K//2, stride 1; {result['threads']} thread(s); "
              f"median of {result['repeats']}; float32 GEMM (1024³) here: {peak:.0f} GFLOP/s "
              f"({kernels})",
-             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'path':<15}{'tinyrect':>10}{'numpy':>10}"
+             f"{'(N, C, H, K, F)':<22}{'pass':<9}{'path':<18}{'tinyrect':>10}{'numpy':>10}"
              f"{'torch':>10}{'tr/torch':>10}{'np/tr':>8}{'GFLOP/s':>9}{'% GEMM':>8}"]
     for row in result["rows"]:
         for kind, flop_factor in (("fwd", 1), ("fwd+bwd", 3)):
@@ -229,7 +240,7 @@ def format_conv(result: dict) -> str:
             torch_t = t.get("torch")
             gflops = flop_factor * row["gflop_fwd"] / t["tinyrect"]
             lines.append(
-                f"{str(tuple(row['shape'])):<22}{kind:<9}{row.get('path', '?'):<15}"
+                f"{str(tuple(row['shape'])):<22}{kind:<9}{row.get('path', '?'):<18}"
                 f"{1e3 * t['tinyrect']:>8.2f}ms"
                 f"{1e3 * t['numpy']:>8.2f}ms"
                 + (f"{1e3 * torch_t:>8.2f}ms{t['tinyrect'] / torch_t:>10.2f}" if torch_t

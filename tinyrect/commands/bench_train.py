@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from tinyrect._threads import wait_for_compilation
+from tinyrect._threads import compile_soon, wait_for_compilation
 
 NETS = {
     "plain30": dict(builder="plain_net", depth=30, width=16, activation="relu", size=8, batch=64,
@@ -141,6 +141,7 @@ def bench_net(name: str, repeats: int, use_torch: bool) -> dict:
     if use_torch:
         steps["torch"] = torch_step(name)
     times = {k: [] for k in steps}
+    compile_soon()                     # time the parallel regions, as a long run would use them
     for step in steps.values():
         for _ in range(3):
             step(x, y)
@@ -167,6 +168,7 @@ def step_memory(framework: str, name: str, threads: int) -> dict:
         torch.set_num_threads(threads)
     make = tinyrect_step if framework == "tinyrect" else torch_step
     step = make(name)
+    compile_soon()
     for _ in range(3):                              # kernels loaded, optimizer state allocated
         step(*_data(name, batch=2))
     wait_for_compilation()                          # the steady state: no compiler running

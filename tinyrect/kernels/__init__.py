@@ -3,10 +3,12 @@
   im2col.py      im2col / col2im for convolution as one GEMM        (reference.py: the loops)
   conv.py        conv2d's forward/backward: im2col + GEMM by chunks (reference.py: conv2d_reference,
                  on tinyrect's threads                               conv2d_backward_reference)
-  direct.py      conv2d's forward, dW and (stride 1, C >= 4) dX:    (reference.py: the same two)
-                 tiles read from a padded copy of x, no X_col
-  microkernel.py the register-blocked tile under direct.py, built    (tile_reference: NumPy)
-                 in LLVM IR through numba's @intrinsic
+  direct.py      conv2d's forward, dW and (stride 1) dX: tiles and  (reference.py: the same two)
+                 strips read from a padded copy of x, no X_col
+  padded.py      that padded copy, and where each tap reads in it
+  microkernel.py the register-blocked tile and strip under          (tile_reference,
+                 direct.py, built in LLVM IR through numba's        strip_reference: NumPy)
+                 @intrinsic
   gemm.py        matrix products by row blocks on the threads       (NumPy's a @ b)
   pooling.py     max pooling (with arg-max) and average pooling     (reference.py: the loops)
   rectifiers.py  PReLU forward/backward                             (its *_reference twins)

@@ -2,34 +2,34 @@
 
 The math is the same as the im2col path (tinyrect/functional/conv.py: Y = W_col·X_col + b,
 dW = dY·X_colᵀ, dX = col2im(W_colᵀ·dY), db = Σ dY), but X_col is never built. Each sample is
-copied once into a zero-padded buffer; a column of X_col is then a fixed pattern of offsets into
-that buffer (one offset per tap (c, i, j), `taps`) shifted by the output pixel's own offset
-(`pixels`): X_col[t, q] = x_padded[taps[t] + pixels[q]]. The register-blocked tile of
-kernels/microkernel.py reads those entries where it needs them, in the cache:
+copied once into a zero-padded buffer (kernels/padded.py); an entry of X_col is then one read
+from it: X_col[t, q] = x_padded[taps[t] + pixels[q]], tap t = (c, i, j), output pixel q. The
+register-blocked kernels of kernels/microkernel.py read those entries where they need them:
 
-  forward   Y[f, q]  = Σ_t Wᵀ[t, f] · x_padded[taps[t] + pixels[q]]        tiles of 8 pixels × FB f
+  forward   Y[f, q]  = Σ_t Wᵀ[t, f] · x_padded[taps[t] + pixels[q]]   strips of 2 (4) vectors of
+            pixels × 8 (4) f when output rows fill whole vectors at stride 1 along the row
+            (`cover`); else tiles of 8 pixels × FB f
   dW        dWᵀ[t, f] = Σ_q dYᵀ[q, f] · x_padded[pixels[q] + taps[t]]      tiles of 8 taps × FB f
   dX        (stride 1) the forward of dY, zero-padded by (k - 1)·d - p, with the filters turned
             by 180° and in and out channels swapped: the paper's Eq. (11), Δx = Ŵ Δy, where each
             input pixel collects the k×k output pixels in all F channels that it fed (strided
-            layers and layers of 1-3 input channels: col2im(W_colᵀ·dY), kernels/conv.py)
+            layers, and 1-3 input channels without strips: col2im(W_colᵀ·dY), kernels/conv.py)
 
 FB (channels per tile) is one or two vectors (16 or 32 float32, 8 or 16 float64); channels are
-padded with zeros to a multiple of FB, and the last pixels/taps of a row of tiles repeat the last
-real one (computed, then dropped), so no tile reads outside its sample. The batch is split into
-chunks; each chunk pads, multiplies and writes its own samples, and sums its own part of dW.
-A chunk is numba code from end to end (forward_tiles, weight_grad_tiles), so numba's own
-threads can run the chunks (`forward_chunks`, `backward_chunks`: one `prange` region): handing
-work to them is much cheaper than waking a Python thread, which took about as long as a whole
-forward of the 30-layer net's 16-channel layer on two threads (the README's speed section).
-tinyrect._threads.run_chunks falls back to Python threads while the machine is oversubscribed
-(it says why).
+padded with zeros to a multiple of FB (of a strip's channels), and the last pixels/taps of a row
+of tiles repeat the last real one (computed, then dropped), so no tile reads outside its sample.
+The batch is split into chunks; each chunk pads, multiplies and writes its own samples, and sums
+its own part of dW. A chunk is numba code from end to end (forward_tiles, forward_strips,
+weight_grad_tiles), so numba's own threads can run the chunks (`forward_chunks`,
+`backward_chunks`: one `prange` region): handing work to them is much cheaper than waking a
+Python thread (the README's speed section). tinyrect._threads.run_chunks falls back to Python
+threads while the machine is oversubscribed (it says why).
 
 The bias is one more weight on an input that is always 1, as in the im2col path: the padded
 sample gets a plane of ones and the filters one more tap reading it, so Y gets + b inside the
 tiles and the weight-gradient tile of that tap sums dY into db. A fused ReLU (conv2d_relu) is
-applied as the tiles store their outputs, and its derivative 1[out > 0] is folded into the
-copies of dY that the backward's tiles read.
+applied as the tiles and strips store their outputs, and its derivative 1[out > 0] is folded
+into the copies of dY that the backward reads.
 The reference these must equal is kernels/reference.py (conv2d_reference and its backward).
 """
 from __future__ import annotations
@@ -42,13 +42,17 @@ from tinyrect._threads import get_num_threads, run_chunks
 from tinyrect.kernels import conv as _im2col
 from tinyrect.kernels import microkernel as _mk
 from tinyrect.kernels.conv import buffer, chunks
+from tinyrect.kernels.padded import clear_planes, offsets, pad_sample, padded_size  # noqa: F401
 
 PB = _mk.PB
 _NO_MASK = {np.dtype(t).char: np.zeros((0, 1), t) for t in (np.float32, np.float64)}
-if numba.config.DISABLE_JIT:        # plain Python: the NumPy twin of the tile
+if numba.config.DISABLE_JIT:        # plain Python: the NumPy twins of the tile and the strip
     _tile1 = _tile2 = _mk.tile_reference
+    _strip2, _strip2_rows2, _strip4, _strip4_rows2 = (_mk.strip_reference,) * 4
 else:
     _tile1, _tile2 = _mk.tile1, _mk.tile2
+    _strip2, _strip2_rows2 = _mk.strip_2x8, _mk.strip_2x8_rows2
+    _strip4, _strip4_rows2 = _mk.strip_4x4, _mk.strip_4x4_rows2
 
 
 @njit(cache=True, nogil=True)
@@ -61,35 +65,23 @@ def _tile(nv, x, a, out, rows, n, xbase, cols, astride, abase, obase, ostride, m
 
 
 @njit(cache=True, nogil=True)
-def pad_sample(x, n, pt, pl, xs, mask):
-    """xs[:C, pt:pt+H, pl:pl+W] = x[n] (times 1[mask[n] > 0] when mask has entries: ReLU's
-    derivative, folded into the copy); xs's border stays as it is (zero: see the callers).
-    Flat views and unsigned offsets, as in kernels/im2col.py (it lets LLVM vectorize)."""
-    C, H, W = x.shape[1], x.shape[2], x.shape[3]
-    Hb, Wb = xs.shape[1], xs.shape[2]
-    xf, sf, mf = x.reshape(x.size), xs.reshape(xs.size), mask.reshape(mask.size)
-    zero = x.dtype.type(0)
-    u = np.uint64
-    for c in range(C):
-        for h in range(H):
-            src = u(((n * C + c) * H + h) * W)
-            dst = u((c * Hb + pt + h) * Wb + pl)
-            if mask.size:        # times 0 or 1, no branch: ReLU's mask is unpredictable
-                for w in range(u(W)):
-                    sf[dst + w] = xf[src + w] * x.dtype.type(mf[src + w] > zero)
-            else:
-                for w in range(u(W)):
-                    sf[dst + w] = xf[src + w]
-
-
-@njit(cache=True, nogil=True)
-def _clear(xs, C):
-    """Zero planes [0, C) of the padded sample(s), and fill the rest (the plane of ones that
-    the bias tap reads) with 1."""
-    planes, plane = xs.shape[-3], xs.shape[-2] * xs.shape[-1]
-    flat = xs.reshape(xs.size)
-    for k in range(xs.size // plane):
-        flat[k * plane:(k + 1) * plane] = 0 if k % planes < C else 1
+def _strip(pv, r, x, a, out, rows, n, xbase, cols, seg, astride, abase, obase, ostride, mode,
+           nf):
+    """The strip of microkernel.py: pv = 2 vectors of pixels × 8 channels or 4 × 4, a vector
+    being r = 1 or 2 rows of pixels (arguments: strip_reference)."""
+    fc = 16 // pv
+    if pv == 2 and r == 1:
+        _strip2(x, a, out, rows, n, xbase, cols, seg, astride, abase, obase, ostride, pv, fc, r,
+                mode, nf)
+    elif pv == 2:
+        _strip2_rows2(x, a, out, rows, n, xbase, cols, seg, astride, abase, obase, ostride, pv,
+                      fc, r, mode, nf)
+    elif r == 1:
+        _strip4(x, a, out, rows, n, xbase, cols, seg, astride, abase, obase, ostride, pv, fc, r,
+                mode, nf)
+    else:
+        _strip4_rows2(x, a, out, rows, n, xbase, cols, seg, astride, abase, obase, ostride, pv,
+                      fc, r, mode, nf)
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +94,7 @@ def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
     pixels: P rounded up to PB, repeating the last pixel; mask: see pad_sample."""
     F, P = y.shape[1], y.shape[2]
     T, Fp = wt.shape
-    _clear(xs, x.shape[1])
+    clear_planes(xs, x.shape[1])
     xf, wf, yf = xs.reshape(xs.size), wt.reshape(wt.size), y.reshape(y.size)
     acc = np.empty(PB * fb, dtype=xs.dtype)
     u = np.uint64
@@ -127,6 +119,28 @@ def forward_tiles(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask):
 
 
 @njit(cache=True, nogil=True)
+def forward_strips(x, pt, pl, xs, wt, y, taps, starts, seg, pv, r, relu, mask):
+    """forward_tiles' y with strips instead of tiles, for output rows whose pixels fill whole
+    vectors (16 float32 or 8 float64: a row, part of one, or r = 2 rows) at stride 1 along the
+    row: a vector of consecutive outputs then reads consecutive inputs, x_padded[taps[t] +
+    starts[j] + lane], and the strip's sums, vectors of pixels of one channel, go straight into
+    y. starts[j]: where run j of the output's vectors starts in the padded sample (its second
+    row seg further on); wt (T, Fp), Fp a multiple of the strip's 16 / pv channels."""
+    F, P = y.shape[1], y.shape[2]
+    T, Fp = wt.shape
+    fc, L = 16 // pv, P // max(len(starts), 1)
+    clear_planes(xs, x.shape[1])
+    xf, wf, yf = xs.reshape(xs.size), wt.reshape(wt.size), y.reshape(y.size)
+    for n in range(x.shape[0]):
+        pad_sample(x, n, pt, pl, xs[0], mask)
+        for j0 in range(0, len(starts), pv):
+            cols = starts[j0:j0 + pv]
+            for f0 in range(0, F, fc):
+                _strip(pv, r, xf, wf, yf, taps, T, 0, cols, seg, Fp, f0,
+                       (n * F + f0) * P + j0 * L, P, 3 if relu else 0, min(fc, F - f0))
+
+
+@njit(cache=True, nogil=True)
 def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, rows, nv, fb, mask):
     """dwt[t, f] += Σ_n Σ_q dY[n, f, q] · xs_n.flat[pixels[q] + taps[t]] (dWᵀ of the chunk; the
     bias tap reads the plane of ones, so its row is db), xs_n being sample n of x padded as in
@@ -139,7 +153,7 @@ def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, rows, nv, fb, mask):
     F, P = g.shape[1], g.shape[2]
     Tp, Fp = dwt.shape
     S = xs.shape[0]
-    _clear(xs, x.shape[1])
+    clear_planes(xs, x.shape[1])
     gt[...] = 0
     xf, gf, df = xs.reshape(xs.size), gt.reshape(gt.size), dwt.reshape(dwt.size)
     mf = mask.reshape(mask.size)
@@ -164,39 +178,29 @@ def weight_grad_tiles(x, pt, pl, xs, g, gt, dwt, taps, rows, nv, fb, mask):
                 _tile(nv, xf, gf, df, rows, m * P, 0, cols, Fp, f0, t0 * Fp + f0, Fp, 1, fb)
 
 
-_offsets_cache: dict = {}
-
-
-def offsets(C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias=False):
-    """(taps, pixels): where each tap (c, i, j) and each output pixel's patch start in a padded
-    (C, Hb, Wb) sample, as int64 offsets (X_col[t, q] = sample.flat[taps[t] + pixels[q]]), both
-    extended to a multiple of PB entries by repeating the last one. With bias, one more tap
-    at the start of the plane of ones after the C planes (the im2col path's row of ones).
-    Kept per geometry."""
-    key = (C, Hb, Wb, kh, kw, sh, sw, dh, dw, Ho, Wo, bias)
-    if key not in _offsets_cache:
-        if len(_offsets_cache) > 256:       # many geometries (a sweep): start afresh
-            _offsets_cache.clear()
-        c, i, j = np.meshgrid(np.arange(C), np.arange(kh), np.arange(kw), indexing="ij")
-        taps = ((c * Hb + i * dh) * Wb + j * dw).reshape(-1)
-        if bias:
-            taps = np.append(taps, C * Hb * Wb)
-        ho, wo = np.meshgrid(np.arange(Ho), np.arange(Wo), indexing="ij")
-        pixels = (ho * sh * Wb + wo * sw).reshape(-1)
-        _offsets_cache[key] = (_rounded(taps.astype(np.int64)), _rounded(pixels.astype(np.int64)))
-    return _offsets_cache[key]
-
-
-def _rounded(index: np.ndarray) -> np.ndarray:
-    """index extended to a multiple of PB entries by repeating its last entry."""
-    extra = -len(index) % PB
-    return np.concatenate([index, np.repeat(index[-1:], extra)]) if extra else index
-
-
 def block(F: int, dtype) -> tuple:
     """(nv, fb): vectors per tile and channels per tile for F output channels."""
     nv = 1 if F <= _mk.lanes(dtype) else 2
     return nv, nv * _mk.lanes(dtype)
+
+
+def cover(F, Ho, Wo, sw, pixels, dtype) -> tuple:
+    """How the forward covers an (F, Ho, Wo) output: (fb, nv, pv, r, starts, seg).
+
+    Strips (pv = 2 or 4 vectors of pixels, r rows per vector; forward_strips) when USE_STRIPS,
+    the stride along a row is 1, a row of Wo pixels is a whole number of vectors (r = 1) or half
+    of one (r = 2: 8×8 maps in float32) and the Ho·Wo pixels a whole number of strips; pv = 4
+    (× 4 channels) for up to 4 channels (the dX of a 1-3 channel layer), else 2 (× 8). Else the
+    tiles (nv vectors of channels; forward_tiles), and pv = 0. fb: the channel block the
+    filters are packed to."""
+    L = _mk.lanes(dtype)
+    r = 1 if Wo % L == 0 else 2 if 2 * Wo == L else 0
+    for pv in ((4, 2) if F <= 4 else (2,)):
+        if USE_STRIPS and sw == 1 and r and Ho * Wo and (Ho * Wo) % (pv * L) == 0:
+            seg = int(pixels[Wo] - pixels[0]) if r == 2 else 0
+            return 16 // pv, 0, pv, r, np.ascontiguousarray(pixels[:Ho * Wo:L]), seg
+    nv, fb = block(F, dtype)
+    return fb, nv, 0, 1, pixels[:0], 0
 
 
 def pack(w_col: np.ndarray, fb: int) -> np.ndarray:
@@ -207,16 +211,10 @@ def pack(w_col: np.ndarray, fb: int) -> np.ndarray:
     return wt
 
 
-def padded_size(H, W, geometry) -> tuple:
-    """(Hb, Wb): a sample's planes with the top/left padding and every row/column a tap reads."""
-    kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
-    return (max(ph + H, (Ho - 1) * sh + (kh - 1) * dh + 1),
-            max(pw + W, (Wo - 1) * sw + (kw - 1) * dw + 1))
-
-
 GROUP_PIXELS = 256  # a weight-gradient tile sums over this many output pixels (whole samples)
 MIN_TAPS = 1        # filters with fewer taps (C·kh·kw) than this take the im2col path instead
 MIN_DX_CHANNELS = 4  # dX of a layer with fewer input channels C: the im2col path (see takes_dx)
+USE_STRIPS = True   # outputs whose rows fill whole vectors: strips (see cover); lesson 03 times both
 
 
 def suits(C: int, geometry) -> bool:
@@ -225,35 +223,44 @@ def suits(C: int, geometry) -> bool:
     return C * geometry.kh * geometry.kw >= MIN_TAPS
 
 
-def takes_dx(C: int, geometry) -> bool:
-    """Whether the tiles compute dX too (else backward uses col2im(W_colᵀ·dY)): dX as a forward
-    convolution of dY needs stride 1 and padding <= (k - 1)·d, and pays from MIN_DX_CHANNELS
-    input channels on. That forward has C output channels, and a tile holds 16 (float32) of
-    them: with C = 1-3 most of its lanes would be padding, and col2im measured faster (the first
-    layer's dX, when its input needs one)."""
+def takes_dx(C: int, geometry, H: int = 0, W: int = 0, dtype=np.float32) -> bool:
+    """Whether the tiles or strips compute dX too (else backward uses col2im(W_colᵀ·dY)): dX as
+    a forward convolution of dY needs stride 1 and padding <= (k - 1)·d, and pays from
+    MIN_DX_CHANNELS input channels on, or with strips for the H×W input (`cover`). That forward
+    has C output channels, and a tile holds 16 (float32) of them: with C = 1-3 most of its lanes
+    would be padding, and col2im measured faster; a strip of 4 vectors of pixels × 4 channels
+    wastes 1-3 of 4 channels at most."""
     kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
     return (sh == sw == 1 and ph <= (kh - 1) * dh and pw <= (kw - 1) * dw
-            and C >= MIN_DX_CHANNELS)
+            and (C >= MIN_DX_CHANNELS or cover(C, H, W, 1, np.arange(H * W), dtype)[2] > 0))
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_tiles on each chunk [bounds[k], bounds[k+1]) of the batch, the chunks in parallel
-    (numba's prange); each thread pads into its own scratch xs[thread], which stays in its cache."""
+def forward_chunks(x, pt, pl, xs, wt, y, taps, pixels, fb, nv, pv, r, starts, seg, relu, mask,
+                   bounds):
+    """forward_tiles (forward_strips when pv > 0; the arguments after pixels are `cover`'s) on
+    each chunk [bounds[k], bounds[k+1]) of the batch, the chunks in parallel (numba's prange);
+    each thread pads into its own scratch xs[thread], which stays in its cache."""
     for k in prange(len(bounds) - 1):
         n0, n1 = bounds[k], bounds[k + 1]
         m = mask[n0:n1] if mask.shape[0] else mask[:0]
-        forward_tiles(x[n0:n1], pt, pl, xs[numba.get_thread_id()], wt, y[n0:n1], taps, pixels, nv,
-                      fb, relu, m)
+        t = numba.get_thread_id()
+        if pv:
+            forward_strips(x[n0:n1], pt, pl, xs[t], wt, y[n0:n1], taps, starts, seg, pv, r, relu,
+                           m)
+        else:
+            forward_tiles(x[n0:n1], pt, pl, xs[t], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl, gs,
-                    wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
+                    wt_x, dx, gtaps, gpixels, fbx, nvx, pvx, rx, gstarts, gseg, bounds, need_dw,
+                    need_dx):
     """For each chunk k of the batch, in parallel (numba's prange): its dWᵀ into dwt[k] (summed
     in chunk order afterwards: the same numbers whichever thread ran which chunk;
     weight_grad_tiles, scratch xs[thread], gt[thread]) and dX = the forward of dY (g4: dY as
-    (N, F, Ho, Wo)) with the turned filters wt_x into dx (forward_tiles, scratch gs[thread])."""
+    (N, F, Ho, Wo)) with the turned filters wt_x into dx (forward_tiles or forward_strips as
+    `cover` says, scratch gs[thread])."""
     for k in prange(len(bounds) - 1):
         n0, n1 = bounds[k], bounds[k + 1]
         m = mask[n0:n1] if mask.shape[0] else mask[:0]
@@ -261,20 +268,29 @@ def backward_chunks(x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt
         if need_dw:
             weight_grad_tiles(x[n0:n1], ph, pw, xs[t], g[n0:n1], gt[t], dwt[k], taps, rows, nv,
                               fb, m)
-        if need_dx:
+        if need_dx and pvx:
+            forward_strips(g4[n0:n1], gpt, gpl, gs[t], wt_x, dx[n0:n1], gtaps, gstarts, gseg,
+                           pvx, rx, False, m)
+        elif need_dx:
             forward_tiles(g4[n0:n1], gpt, gpl, gs[t], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
                           False, m)
 
 
-def _forward_chunk(k, slot, x, pt, pl, xs, wt, y, taps, pixels, nv, fb, relu, mask, bounds):
-    """forward_chunks' work for chunk k alone, on the scratch of `slot` (tinyrect's threads)."""
+def _forward_chunk(k, slot, x, pt, pl, xs, wt, y, taps, pixels, fb, nv, pv, r, starts, seg,
+                   relu, mask, bounds):
+    """forward_chunks' work for chunk k alone, on the scratch of `slot` (tinyrect's threads;
+    only the kernel it uses gets compiled)."""
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
-    forward_tiles(x[n0:n1], pt, pl, xs[slot], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
+    if pv:
+        forward_strips(x[n0:n1], pt, pl, xs[slot], wt, y[n0:n1], taps, starts, seg, pv, r, relu, m)
+    else:
+        forward_tiles(x[n0:n1], pt, pl, xs[slot], wt, y[n0:n1], taps, pixels, nv, fb, relu, m)
 
 
 def _backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask, g4, gpt, gpl,
-                    gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, need_dx):
+                    gs, wt_x, dx, gtaps, gpixels, fbx, nvx, pvx, rx, gstarts, gseg, bounds,
+                    need_dw, need_dx):
     """backward_chunks' work for chunk k alone, on the scratch of `slot` (tinyrect's threads)."""
     n0, n1 = bounds[k], bounds[k + 1]
     m = mask[n0:n1] if mask.shape[0] else mask[:0]
@@ -282,8 +298,8 @@ def _backward_chunk(k, slot, x, ph, pw, xs, g, gt, dwt, taps, rows, nv, fb, mask
         weight_grad_tiles(x[n0:n1], ph, pw, xs[slot], g[n0:n1], gt[slot], dwt[k], taps, rows,
                           nv, fb, m)
     if need_dx:
-        forward_tiles(g4[n0:n1], gpt, gpl, gs[slot], wt_x, dx[n0:n1], gtaps, gpixels, nvx, fbx,
-                      False, m)
+        _forward_chunk(k, slot, g4, gpt, gpl, gs, wt_x, dx, gtaps, gpixels, fbx, nvx, pvx, rx,
+                       gstarts, gseg, False, mask, bounds)
 
 
 def _bounds(N: int) -> np.ndarray:
@@ -298,16 +314,16 @@ def forward(x, w_aug, geometry, epilogue=None, relu=False):
     N, C, H, W = x.shape
     F = w_aug.shape[0]
     has_bias = w_aug.shape[1] > C * geometry.kh * geometry.kw
-    nv, fb = block(F, x.dtype)
-    wt = pack(w_aug, fb)                                   # the bias is the last row
     Hb, Wb = padded_size(H, W, geometry)
     taps, pixels = offsets(C, Hb, Wb, *geometry[:4], *geometry[6:], bias=has_bias)
+    plan = cover(F, geometry.Ho, geometry.Wo, geometry.sw, pixels, x.dtype)
+    wt = pack(w_aug, plan[0])                              # the bias is the last row
     y = np.empty((N, F, geometry.Ho * geometry.Wo), dtype=x.dtype)
     planes = C + has_bias
     bounds = _bounds(N)
     n = get_num_threads()                                   # scratch: one per thread
     xs = buffer("xpad", n * planes * Hb * Wb, x.dtype).reshape(n, 1, planes, Hb, Wb)
-    args = (x, geometry.ph, geometry.pw, xs, wt, y, taps, pixels, nv, fb, relu,
+    args = (x, geometry.ph, geometry.pw, xs, wt, y, taps, pixels, *plan, relu,
             _NO_MASK[x.dtype.char], bounds)
     run_chunks(forward_chunks, _forward_chunk, args, len(bounds) - 1)
     if epilogue is not None:
@@ -327,7 +343,7 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     P = Ho * Wo
     dout = np.ascontiguousarray(dout).reshape(N, F, P)
     mask = _NO_MASK[x.dtype.char] if relu_out is None else relu_out.reshape(N, F * P)
-    tiles_dx = need_dx and takes_dx(C, geometry)
+    tiles_dx = need_dx and takes_dx(C, geometry, H, W, x.dtype)
     nv, fb = block(F, x.dtype)
     Fp = -(-F // fb) * fb
     Hb, Wb = padded_size(H, W, geometry)
@@ -343,19 +359,19 @@ def backward(x, w_col, dout, geometry, need_dx=True, need_dw=True, has_bias=Fals
     dwt = np.zeros((len(bounds) - 1, len(taps) if need_dw else 0, Fp), dtype=t)   # per chunk
     # dX: the forward of dY (padded by (k-1)·d - p) with the filters turned and transposed
     gpt = gpl = 0
-    nvx, fbx = block(C, x.dtype)
-    wt_x, gtaps, gpixels = np.zeros((0, fbx), t), taps[:0], pixels[:0]
-    gs = np.zeros((n, 1, 0, 0, 0), t)
+    gtaps, gpixels, plan_x = taps[:0], pixels[:0], cover(C, 0, 0, 0, pixels[:0], t)
+    wt_x, gs = np.zeros((0, plan_x[0]), t), np.zeros((n, 1, 0, 0, 0), t)
     if tiles_dx:
         turned = w_col.reshape(F, C, kh, kw)[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-        wt_x = pack(turned.reshape(C, F * kh * kw), fbx)
         gpt, gpl = (kh - 1) * dh - ph, (kw - 1) * dw - pw
         gH, gW = max(gpt + Ho, H + (kh - 1) * dh), max(gpl + Wo, W + (kw - 1) * dw)
         gtaps, gpixels = offsets(F, gH, gW, kh, kw, 1, 1, dh, dw, H, W)
+        plan_x = cover(C, H, W, 1, gpixels, t)
+        wt_x = pack(turned.reshape(C, F * kh * kw), plan_x[0])
         gs = buffer("dypad", n * F * gH * gW, t).reshape(n, 1, F, gH, gW)
     dx = np.empty((N, C, H * W) if tiles_dx else (0, C, H * W), dtype=t)
     args = (x, ph, pw, xs, dout, gt, dwt, taps, rows, nv, fb, mask, dout.reshape(N, F, Ho, Wo),
-            gpt, gpl, gs, wt_x, dx, gtaps, gpixels, nvx, fbx, bounds, need_dw, tiles_dx)
+            gpt, gpl, gs, wt_x, dx, gtaps, gpixels, *plan_x, bounds, need_dw, tiles_dx)
     run_chunks(backward_chunks, _backward_chunk, args, len(bounds) - 1)
     dw = db = None
     if need_dw:
