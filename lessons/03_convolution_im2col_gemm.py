@@ -266,7 +266,7 @@ _lesson.check(report.passed and report.max_rel_error < 1e-6,
 # tape keeps Y, max(0, Y) and a mask. The fused op applies max(0, ·) as it writes Y (the direct path,
 # which runs these 16-channel layers, as it writes each output of a tile or strip) and folds ReLU's
 # derivative into copies of dY the backward makes anyway, dY = dout · 1[out > 0] (the direct path
-# into the copies its dW and dX tiles read, the im2col path into (a)'s). Same numbers
+# into the copies its dW tiles and dX strips read, the im2col path into (a)'s). Same numbers
 # (tests/test_conv_fast.py), one node and one activation kept per layer. `nn.Sequential` uses it
 # (and `F.conv2d_prelu`, Eq. 1-3) for every Conv2d followed by a ReLU (a PReLU) that no hook watches.
 #

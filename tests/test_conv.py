@@ -186,6 +186,9 @@ TORCH_CASES = [  # (N, C, H, W, F, kernel, stride, padding, dilation, padding_mo
     (2, 2, 6, 7, 3, (4, 3), 1, "same", 1, "zeros"),
     (64, 16, 12, 12, 8, 3, 1, 1, 1, "zeros"),   # several chunks at the default chunk size
     (2, 3, 24, 23, 4, 3, 1, 1, 1, "zeros"),     # >= PER_SAMPLE_DW_PIXELS: dW per sample
+    (2, 3, 8, 16, 4, 3, 1, 1, 1, "circular"),   # rows of whole vectors: strips, forward and dX
+    (3, 16, 15, 8, 20, 3, (2, 1), 1, 1, "zeros"),  # float32: a vector = two rows of 8
+    (2, 1, 16, 32, 3, 3, 1, "same", 2, "zeros"),   # 1 channel in, 3 out: strips of 4 channels
 ]
 
 

@@ -20,11 +20,11 @@ the gradients of the k×k output pixels in d = F channels that it fed (n̂ = k²
 
 Two fast paths compute these products, both by chunks of the batch in parallel threads and
 with the bias as one more weight on an input that is always 1: tinyrect/kernels/direct.py
-(the forward and dW of every conv2d, and dX at stride 1 with 4 or more input channels:
-register-blocked tiles that read X_col's entries straight from a padded copy of x, never
-building X_col) and tinyrect/kernels/conv.py (im2col + one GEMM per chunk; dX of strided
-convolutions and of layers with 1-3 input channels). The slow, obvious loops that define the same numbers are in
-tinyrect/kernels/reference.py; tests compare all three. The paper's
+(the forward and dW of every conv2d, and dX at stride 1: register-blocked tiles and strips
+that read X_col's entries straight from a padded copy of x, never building X_col) and
+tinyrect/kernels/conv.py (im2col + one GEMM per chunk; dX of strided convolutions, and of
+layers with 1-3 input channels whose rows do not fill whole vectors). The slow, obvious loops
+that define the same numbers are in tinyrect/kernels/reference.py; tests compare all three. The paper's
 conv layers (Sec. 2.2) are exactly this op; their weights get He init (Eq. 10) in
 tinyrect.nn.Conv2d.
 """
