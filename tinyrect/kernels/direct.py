@@ -223,7 +223,7 @@ def suits(C: int, geometry) -> bool:
     return C * geometry.kh * geometry.kw >= MIN_TAPS
 
 
-def takes_dx(C: int, geometry, H: int = 0, W: int = 0, dtype=np.float32) -> bool:
+def takes_dx(C: int, geometry, H: int, W: int, dtype=np.float32) -> bool:
     """Whether the tiles or strips compute dX too (else backward uses col2im(W_colᵀ·dY)): dX as
     a forward convolution of dY needs stride 1 and padding <= (k - 1)·d, and pays from
     MIN_DX_CHANNELS input channels on, or with strips for the H×W input (`cover`). That forward
