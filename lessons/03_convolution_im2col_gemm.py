@@ -322,15 +322,15 @@ tr.set_num_threads(threads)
 # - 1)·d - p, the filters turned 180° and in and out channels swapped, the paper's Eq. (11), Δx = Ŵ
 # Δy. The bias is one more tap, reading a plane of ones.
 #
-# **Strips: the tile turned around.** A tile's vector holds 16 channels of one pixel: its sums must
-# be transposed into y's (channel, pixel) layout, and a 3-channel output leaves 13 of 16 lanes idle.
-# When output rows fill whole vectors (16 or 32 pixels, or two rows of 8) at stride 1, 16
-# consecutive outputs read 16 consecutive entries of x_pad: a *strip* loads them as one vector,
-# broadcasts the weights, and keeps 2 vectors of pixels × 8 channels (4 × 4 for up to 4 channels) of
-# sums, each a piece of a row of y (`microkernel.strip_reference`). Below, section 1's picture
-# padded by 1 (a tile takes 8 of its 16 output pixels); then the 16-channel layer on one thread by
-# strips, tiles (`direct.USE_STRIPS = False`) and im2col (`direct.MIN_TAPS` raised). A forward is
-# 2·N·F·Ho·Wo·C·k² flops, the backward twice that; the yardstick: a float32 GEMM of 1024³.
+# **Strips: the tile turned around.** A tile's vector holds 16 channels of one pixel: its sums must be
+# transposed into y's (channel, pixel) layout, and a 3-channel output leaves 13 of 16 lanes idle. When
+# output rows fill whole vectors (16 or 32 pixels, or two rows of 8) at stride 1, 16 consecutive
+# outputs read 16 consecutive entries of x_pad: a *strip* loads them as one vector, broadcasts the
+# weights, and keeps 2 vectors of pixels × 8 channels (4 × 4 for up to 4 channels) of sums, each a
+# piece of a row of y (`microkernel.strip_reference`). Below, section 1's picture padded by 1 (a tile
+# takes 8 of its 16 outputs), then the 16-channel layer on one thread by strips, tiles (with
+# `direct.USE_STRIPS = False`) and im2col (`direct.MIN_TAPS` raised); `tinyrect bench` times the paths
+# against PyTorch (its `path` column). A forward is 2·N·F·Ho·Wo·C·k² flops, the backward twice that.
 
 # %%
 xpad = np.pad(tiny[0, 0], 1).ravel()                                    # the padded 6×6 sample, flat
@@ -364,7 +364,7 @@ print(f"conv2d, x {xf.shape}, 16 filters 3×3, padding 1, 1 thread ({flops / 1e6
 for name, (_, t_f, t_fb) in runs.items():
     print(f"  {name:<14} forward {t_f * 1e3:7.3f} ms {flops / t_f / 1e9:6.1f} GFLOP/s   forward + backward "
           f"{t_fb * 1e3:7.3f} ms {3 * flops / t_fb / 1e9:6.1f} GFLOP/s")
-print(f"  float32 GEMM 1024³ (np.matmul, 1 thread): {2 * 1024**3 / t_1k / 1e9:.1f} GFLOP/s")
+print(f"  float32 GEMM 1024³ (np.matmul, 1 thread, the yardstick): {2 * 1024**3 / t_1k / 1e9:.1f} GFLOP/s")
 pairs = list(zip(runs["strips"][0] + runs["tiles"][0], runs["im2col + GEMM"][0] * 2))
 rel = max(np.abs(u - v).max() / np.abs(v).max() for u, v in pairs)
 _lesson.check(all(np.allclose(u, v, rtol=1e-5, atol=1e-5 * np.abs(v).max()) for u, v in pairs), f"strips and tiles vs im2col + GEMM: y, "
