@@ -12,8 +12,7 @@ from tinyrect import functional as F
 from tinyrect.functional import geometry
 from tinyrect.kernels import direct
 from tinyrect.kernels import microkernel as mk
-from tinyrect.kernels import reference as ref
-from test_conv_fast import fast_conv
+from test_conv_fast import assert_fast_conv_matches_the_references
 from test_kernels import conv_geometry
 
 
@@ -95,20 +94,11 @@ def test_strips_match_the_references(seed, dtype):
     g = dict(N=int(rng.integers(1, 4)), H=H, W=W, k=(k, k), s=(sh, 1), p=(p, p), d=(d, d))
     geo = geometry.conv_output(H, W, (k, k), (sh, 1), (p, p, p, p), (d, d))
     assert (geo.Ho, geo.Wo) == (Ho, Wo)
-    taps, pixels = direct.offsets(C, *direct.padded_size(H, W, geo), k, k, sh, 1, d, d, Ho, Wo)
-    assert direct.cover(Fo, Ho, Wo, 1, pixels, dtype)[2] > 0            # strips, forward
+    assert direct.strip_shape(Fo, Ho, Wo, 1, dtype)[0] > 0             # strips, forward
     x = rng.standard_normal((g["N"], C, H, W)).astype(dtype)
     w = rng.standard_normal((Fo, C, k, k)).astype(dtype)
     b = rng.standard_normal(Fo).astype(dtype) if seed % 2 else None
-    expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
-    dy = rng.standard_normal(expected.shape).astype(dtype)
-    y, dx, dw, db = fast_conv(x, w, b, g, dy, direct)
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(y, expected, **tol)
-    for got, want in zip((dx, dw.reshape(w.shape), db),
-                         ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
-        if got is not None:
-            np.testing.assert_allclose(got, want, **tol)
+    expected, tol = assert_fast_conv_matches_the_references(x, w, b, g, rng, direct)
     w_aug = w.reshape(Fo, -1) if b is None else np.hstack([w.reshape(Fo, -1), b[:, None]])
     np.testing.assert_allclose(direct.forward(x, w_aug, geo, relu=True),
                                np.maximum(expected, 0), **tol)
@@ -129,16 +119,7 @@ def test_direct_conv_matches_the_references(seed, dtype):
     x = rng.standard_normal((g["N"], C, g["H"], g["W"])).astype(dtype)
     w = rng.standard_normal((Fo, C, *g["k"])).astype(dtype)
     b = rng.standard_normal(Fo).astype(dtype) if seed % 2 else None
-    expected = ref.conv2d_reference(x, w, b, g["s"], g["p"], g["d"])
-    dy = rng.standard_normal(expected.shape).astype(dtype)
-    y, dx, dw, db = fast_conv(x, w, b, g, dy, direct)
-    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
-    assert y.dtype == dx.dtype == dw.dtype == dtype
-    np.testing.assert_allclose(y, expected, **tol)
-    for got, want in zip((dx, dw.reshape(w.shape), db),
-                         ref.conv2d_backward_reference(x, w, dy, g["s"], g["p"], g["d"])):
-        if got is not None:
-            np.testing.assert_allclose(got, want, **tol)
+    assert_fast_conv_matches_the_references(x, w, b, g, rng, direct)
 
 
 def test_backward_without_dx_or_dw_and_the_empty_batch():

@@ -117,10 +117,8 @@ def test_run_chunks_falls_back_to_python_threads_after_a_stalled_region(two_thre
         tinyrect.set_num_threads(2)
 
 
-def test_the_region_is_compiled_in_the_background_once_the_chunks_took_a_while(two_threads,
-                                                                                 monkeypatch):
-    """Until numba has the prange region compiled, the chunks run on the Python threads; once
-    they took COMPILE_AFTER_S seconds there, the region is compiled in a background thread."""
+def _fresh_region():
+    """A prange region numba has not compiled yet (skips the test with NUMBA_DISABLE_JIT=1)."""
     import numba
 
     if numba.config.DISABLE_JIT:
@@ -131,6 +129,14 @@ def test_the_region_is_compiled_in_the_background_once_the_chunks_took_a_while(t
         for k in numba.prange(out.size):
             out[k] = k
 
+    return together
+
+
+def test_the_region_is_compiled_in_the_background_once_the_chunks_took_a_while(two_threads,
+                                                                                 monkeypatch):
+    """Until numba has the prange region compiled, the chunks run on the Python threads; once
+    they took COMPILE_AFTER_S seconds there, the region is compiled in a background thread."""
+    together = _fresh_region()
     monkeypatch.setitem(_threads._state, "compiled", {})
     monkeypatch.setitem(_threads._state, "chunk_seconds", 0.0)
     monkeypatch.setattr(_threads, "COMPILE_AFTER_S", 0.05)
@@ -147,16 +153,7 @@ def test_the_region_is_compiled_in_the_background_once_the_chunks_took_a_while(t
 def test_benchmarks_can_ask_for_the_regions_at_once(two_threads, monkeypatch):
     """compile_soon: the next chunks start compiling the region without COMPILE_AFTER_S seconds
     of work first (what `tinyrect bench` does before its warm-up)."""
-    import numba
-
-    if numba.config.DISABLE_JIT:
-        pytest.skip("nothing to compile")
-
-    @numba.njit(parallel=True)
-    def together(out):
-        for k in numba.prange(out.size):
-            out[k] = k
-
+    together = _fresh_region()
     monkeypatch.setitem(_threads._state, "compiled", {})
     monkeypatch.setitem(_threads._state, "chunk_seconds", 0.0)
     out = np.zeros(4)

@@ -175,10 +175,9 @@ def conv_path(C: int, H: int, K: int, F: int) -> str:
     g = conv_output(H, H, (K, K), (1, 1), (p, p, p, p), (1, 1))
     if not direct.suits(C, g):
         return "im2col"
-    pixels = np.arange(g.Ho * g.Wo)
 
     def kind(channels, h, w):
-        return "strips" if direct.cover(channels, h, w, 1, pixels, np.float32)[2] else "tiles"
+        return "strips" if direct.strip_shape(channels, h, w, 1, np.float32)[0] else "tiles"
 
     forward = kind(F, g.Ho, g.Wo)
     dx = kind(C, H, H) if direct.takes_dx(C, g, H, H) else "col2im"

@@ -184,21 +184,30 @@ def block(F: int, dtype) -> tuple:
     return nv, nv * _mk.lanes(dtype)
 
 
-def cover(F, Ho, Wo, sw, pixels, dtype) -> tuple:
-    """How the forward covers an (F, Ho, Wo) output: (fb, nv, pv, r, starts, seg).
+def strip_shape(F, Ho, Wo, sw, dtype) -> tuple:
+    """(pv, r) of the strips that cover an (F, Ho, Wo) output, or (0, 0) for tiles.
 
-    Strips (pv = 2 or 4 vectors of pixels, r rows per vector; forward_strips) when USE_STRIPS,
-    the stride along a row is 1, a row of Wo pixels is a whole number of vectors (r = 1) or half
-    of one (r = 2: 8×8 maps in float32) and the Ho·Wo pixels a whole number of strips; pv = 4
-    (× 4 channels) for up to 4 channels (the dX of a 1-3 channel layer), else 2 (× 8). Else the
-    tiles (nv vectors of channels; forward_tiles), and pv = 0. fb: the channel block the
-    filters are packed to."""
+    Strips (pv = 2 or 4 vectors of pixels, r rows per vector) when USE_STRIPS, the stride along
+    a row is 1, a row of Wo pixels is a whole number of vectors (r = 1) or half of one (r = 2:
+    8×8 maps in float32) and the Ho·Wo pixels a whole number of strips; pv = 4 (× 4 channels)
+    for up to 4 channels (the dX of a 1-3 channel layer), else 2 (× 8)."""
     L = _mk.lanes(dtype)
     r = 1 if Wo % L == 0 else 2 if 2 * Wo == L else 0
     for pv in ((4, 2) if F <= 4 else (2,)):
         if USE_STRIPS and sw == 1 and r and Ho * Wo and (Ho * Wo) % (pv * L) == 0:
-            seg = int(pixels[Wo] - pixels[0]) if r == 2 else 0
-            return 16 // pv, 0, pv, r, np.ascontiguousarray(pixels[:Ho * Wo:L]), seg
+            return pv, r
+    return 0, 0
+
+
+def cover(F, Ho, Wo, sw, pixels, dtype) -> tuple:
+    """How the forward covers an (F, Ho, Wo) output: (fb, nv, pv, r, starts, seg). Strips
+    (`strip_shape`; forward_strips) start at starts[j] = pixels[j·L] (L lanes), their second row
+    seg further on; else the tiles (nv vectors of channels; forward_tiles), and pv = 0. fb: the
+    channel block the filters are packed to."""
+    pv, r = strip_shape(F, Ho, Wo, sw, dtype)
+    if pv:
+        seg = int(pixels[Wo] - pixels[0]) if r == 2 else 0
+        return 16 // pv, 0, pv, r, np.ascontiguousarray(pixels[:Ho * Wo:_mk.lanes(dtype)]), seg
     nv, fb = block(F, dtype)
     return fb, nv, 0, 1, pixels[:0], 0
 
@@ -214,7 +223,7 @@ def pack(w_col: np.ndarray, fb: int) -> np.ndarray:
 GROUP_PIXELS = 256  # a weight-gradient tile sums over this many output pixels (whole samples)
 MIN_TAPS = 1        # filters with fewer taps (C·kh·kw) than this take the im2col path instead
 MIN_DX_CHANNELS = 4  # dX of a layer with fewer input channels C: the im2col path (see takes_dx)
-USE_STRIPS = True   # outputs whose rows fill whole vectors: strips (see cover); lesson 03 times both
+USE_STRIPS = True   # outputs whose rows fill whole vectors: strips (strip_shape); lesson 03 times both
 
 
 def suits(C: int, geometry) -> bool:
@@ -226,13 +235,13 @@ def suits(C: int, geometry) -> bool:
 def takes_dx(C: int, geometry, H: int, W: int, dtype=np.float32) -> bool:
     """Whether the tiles or strips compute dX too (else backward uses col2im(W_colᵀ·dY)): dX as
     a forward convolution of dY needs stride 1 and padding <= (k - 1)·d, and pays from
-    MIN_DX_CHANNELS input channels on, or with strips for the H×W input (`cover`). That forward
+    MIN_DX_CHANNELS input channels on, or with strips for the H×W input (`strip_shape`). That forward
     has C output channels, and a tile holds 16 (float32) of them: with C = 1-3 most of its lanes
     would be padding, and col2im measured faster; a strip of 4 vectors of pixels × 4 channels
     wastes 1-3 of 4 channels at most."""
     kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo = geometry
     return (sh == sw == 1 and ph <= (kh - 1) * dh and pw <= (kw - 1) * dw
-            and (C >= MIN_DX_CHANNELS or cover(C, H, W, 1, np.arange(H * W), dtype)[2] > 0))
+            and (C >= MIN_DX_CHANNELS or strip_shape(C, H, W, 1, dtype)[0] > 0))
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -278,6 +278,5 @@ def _strip_codegen(context, builder, sig, args, pv, fc, r):
     return context.get_dummy_value()
 
 
-STRIPS = {(2, 8): "2 vectors of pixels × 8 channels", (4, 4): "4 vectors of pixels × 4 channels"}
 strip_2x8, strip_2x8_rows2 = _make_strip(2, 8, 1), _make_strip(2, 8, 2)
 strip_4x4, strip_4x4_rows2 = _make_strip(4, 4, 1), _make_strip(4, 4, 2)
